@@ -1,0 +1,34 @@
+import type { Tx } from '../db/database.ts';
+import { auditEvents } from './schema.ts';
+
+export type Actor = { userId: string | null; label: string };
+
+/** The command line acts as itself: there is no signed-in person behind it. */
+export const cliActor: Actor = { userId: null, label: 'cli' };
+
+export type AuditEntry = {
+  actor: Actor;
+  action: string;
+  objectType: string;
+  objectId?: string | null;
+  organisationId?: string | null;
+  requestId?: string | null;
+  details?: Record<string, unknown>;
+};
+
+/**
+ * Write one audit event. Call it with the transaction that makes the change, so the change and its
+ * record commit or roll back together.
+ */
+export async function recordAudit(tx: Tx, entry: AuditEntry): Promise<void> {
+  await tx.insert(auditEvents).values({
+    actorUserId: entry.actor.userId,
+    actorLabel: entry.actor.label,
+    action: entry.action,
+    objectType: entry.objectType,
+    objectId: entry.objectId ?? null,
+    organisationId: entry.organisationId ?? null,
+    requestId: entry.requestId ?? null,
+    details: entry.details ?? {},
+  });
+}

@@ -1,0 +1,5 @@
+// Every table Patchwork has, for drizzle's typed queries. drizzle.config.ts finds the same files by glob
+// to generate migrations; add a capability's schema here when it gains one.
+export * from '../auth/schema.ts';
+export * from '../audit/schema.ts';
+export * from '../../capabilities/accounts/schema.ts';
