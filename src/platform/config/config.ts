@@ -25,6 +25,7 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   TRUST_PROXY: booleanish.default(false),
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  SECRET_KEY: z.string().min(32, 'must be at least 32 characters (try: openssl rand -base64 32)').optional(),
   SIGN_IN_RATE_LIMIT: z.coerce
     .number({ message: 'must be a number' })
     .int('must be a whole number')
@@ -41,6 +42,8 @@ export type Config = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   trustProxy: boolean;
   environment: z.infer<typeof envSchema>['NODE_ENV'];
+  /** Signs CSRF tokens; made and kept under dataDir when not given. */
+  secretKey: string | undefined;
   /** Sign-in attempts allowed per client address in each ten-minute window. */
   signInRateLimit: number;
 };
@@ -64,7 +67,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       parsed.error.issues.map((issue) => {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
-        return `${name} ${issue.message}${value === undefined ? '' : ` (it is "${value}")`}`;
+        // Never echo a secret back into logs.
+        const shown = value === undefined || name === 'SECRET_KEY' || name === 'DATABASE_URL' ? '' : ` (it is "${value}")`;
+        return `${name} ${issue.message}${shown}`;
       }),
     );
   }
@@ -78,5 +83,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     trustProxy: e.TRUST_PROXY,
     environment: e.NODE_ENV,
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
+    secretKey: e.SECRET_KEY,
   };
 }

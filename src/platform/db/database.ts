@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
 import { postgis } from '@electric-sql/pglite-postgis';
-import { sql } from 'drizzle-orm';
+import { sql, type SQL } from 'drizzle-orm';
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core';
 import { drizzle as drizzlePglite } from 'drizzle-orm/pglite';
 import { migrate as migratePglite } from 'drizzle-orm/pglite/migrator';
@@ -63,8 +63,8 @@ function wrap(db: Db, engine: Engine, location: string, runMigrations: () => Pro
     async migrationStatus() {
       const expected = await expectedMigrationCount();
       try {
-        const result = await db.execute(sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
-        return { applied: Number((result.rows[0] as { n: number }).n), expected };
+        const [row] = await queryRows<{ n: number }>(db, sql`select count(*)::int as n from drizzle.__drizzle_migrations`);
+        return { applied: Number(row?.n ?? 0), expected };
       } catch {
         return { applied: 0, expected };
       }
@@ -92,4 +92,10 @@ export function databaseOptionsFromConfig(config: { databaseUrl: string | undefi
   return config.databaseUrl
     ? { engine: 'postgres', url: config.databaseUrl }
     : { engine: 'pglite', dataDir: path.join(config.dataDir, 'pglite') };
+}
+
+/** Raw SQL for the few places drizzle's query builder cannot reach (catalogue queries, cursors). */
+export async function queryRows<T>(tx: Tx, query: SQL): Promise<T[]> {
+  const result = (await tx.execute(query)) as unknown as { rows: T[] };
+  return result.rows;
 }

@@ -1,0 +1,109 @@
+import { Command, CommanderError } from 'commander';
+import { cliActor } from '../platform/audit/audit.ts';
+import { ConfigError, loadConfig } from '../platform/config/config.ts';
+import { BackupError, backupDatabase, restoreDatabase } from '../platform/db/backup.ts';
+import { databaseOptionsFromConfig, openDatabase, type Database } from '../platform/db/database.ts';
+import { buildApp } from '../platform/web/app.ts';
+import { createUser } from '../capabilities/accounts/service.ts';
+import { readPassword } from './password-prompt.ts';
+
+/** A failure the person at the terminal can act on: printed without a stack trace. */
+class CliError extends Error {}
+
+async function withDatabase<T>(work: (database: Database) => Promise<T>): Promise<T> {
+  const config = loadConfig();
+  const database = await openDatabase(databaseOptionsFromConfig(config));
+  try {
+    await database.migrate();
+    return await work(database);
+  } finally {
+    await database.close();
+  }
+}
+
+const program = new Command()
+  .name('patchwork')
+  .description('Patchwork: neighbourhood working, together. Settings come from environment variables (see README.md).')
+  .exitOverride();
+
+program
+  .command('serve')
+  .description('apply migrations, then serve Patchwork over HTTP')
+  .action(async () => {
+    const config = loadConfig();
+    const database = await openDatabase(databaseOptionsFromConfig(config));
+    await database.migrate();
+    const app = await buildApp({ config, database });
+    const stop = async (signal: string) => {
+      app.log.info({ signal }, 'shutting down');
+      await app.close();
+      await database.close();
+      process.exit(0);
+    };
+    process.once('SIGINT', () => void stop('SIGINT'));
+    process.once('SIGTERM', () => void stop('SIGTERM'));
+    await app.listen({ port: config.port, host: config.host });
+    app.log.info(`Patchwork is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} on ${database.engine} (${database.location})`);
+  });
+
+program
+  .command('migrate')
+  .description('apply any migrations not yet applied')
+  .action(async () => {
+    await withDatabase(async (database) => {
+      const { applied } = await database.migrationStatus();
+      console.log(`Database is up to date: ${applied} migrations applied on ${database.engine} (${database.location}).`);
+    });
+  });
+
+const admin = program.command('admin').description('manage site administrators');
+admin
+  .command('create')
+  .description('create a site administrator; the password is read from standard input or asked for')
+  .requiredOption('--email <email>', 'their email address')
+  .option('--name <name>', 'their name', 'Site administrator')
+  .action(async (options: { email: string; name: string }) => {
+    if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(options.email)) throw new CliError(`"${options.email}" is not an email address`);
+    const password = await readPassword();
+    await withDatabase(async (database) => {
+      const result = await database.db.transaction(async (tx) =>
+        createUser(tx, { email: options.email, name: options.name, password, isSiteAdmin: true }, cliActor),
+      );
+      if (!result.ok) throw new CliError(result.message);
+      console.log(`Created site administrator ${options.email}. Sign in at /sign-in.`);
+    });
+  });
+
+const db = program.command('db').description('back up and restore Patchwork’s data');
+db.command('backup')
+  .description('write a consistent snapshot of every Patchwork table to a file')
+  .requiredOption('--out <file>', 'where to write the backup (gzipped JSON lines)')
+  .action(async (options: { out: string }) => {
+    await withDatabase(async (database) => {
+      const counts = await backupDatabase(database, options.out);
+      const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+      console.log(`Backed up ${Object.keys(counts).length} tables (${rows} rows) from ${database.engine} to ${options.out}.`);
+    });
+  });
+db.command('restore')
+  .description('restore a backup into a new, empty database (either engine)')
+  .requiredOption('--in <file>', 'the backup file')
+  .action(async (options: { in: string }) => {
+    await withDatabase(async (database) => {
+      const counts = await restoreDatabase(database, options.in, cliActor);
+      const rows = Object.values(counts).reduce((a, b) => a + b, 0);
+      console.log(`Restored ${Object.keys(counts).length} tables (${rows} rows) into ${database.engine} (${database.location}).`);
+    });
+  });
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof ConfigError || error instanceof CliError || error instanceof BackupError) {
+    console.error(`patchwork: ${error.message}`);
+    process.exit(error instanceof BackupError ? 3 : 2);
+  }
+  console.error('patchwork: unexpected error:', error);
+  process.exit(1);
+}

@@ -1,0 +1,126 @@
+import { and, eq } from 'drizzle-orm';
+import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
+import type { Tx } from '../db/database.ts';
+import { memberships, organisations, roles, type Role } from './schema.ts';
+import type { SessionUser } from './sessions.ts';
+
+/**
+ * Who may use a route. Every route states one in `config.access`; the app refuses to start with a route
+ * that does not, and tests/routes.test.ts checks the outcome of every route for every kind of visitor.
+ *
+ * - public: anyone, signed in or not.
+ * - signed-in: any signed-in person.
+ * - site-admin: people who administer this Patchwork installation.
+ * - organisation: members of the organisation named by the route's `:slug` with at least `role`
+ *   (site admins too). The organisation is loaded once here and handed to the route.
+ */
+export type Access =
+  | { kind: 'public' }
+  | { kind: 'signed-in' }
+  | { kind: 'site-admin' }
+  | { kind: 'organisation'; role: Role };
+
+export const access = {
+  public: { kind: 'public' } as Access,
+  signedIn: { kind: 'signed-in' } as Access,
+  siteAdmin: { kind: 'site-admin' } as Access,
+  organisation: (role: Role): Access => ({ kind: 'organisation', role }),
+};
+
+export type OrganisationContext = {
+  id: string;
+  slug: string;
+  name: string;
+  kind: string;
+  /** The visitor's own role there; null for a site admin who is not a member. */
+  role: Role | null;
+};
+
+export type Decision =
+  | { outcome: 'allow'; organisation?: OrganisationContext }
+  | { outcome: 'sign-in' }
+  | { outcome: 'forbidden' }
+  | { outcome: 'not-found' };
+
+export function roleAtLeast(held: Role | null | undefined, needed: Role): boolean {
+  return held != null && roles.indexOf(held) >= roles.indexOf(needed);
+}
+
+/** The single permission check. Pure apart from reading the organisation and membership. */
+export async function decide(
+  tx: Tx,
+  rule: Access,
+  user: SessionUser | null,
+  params: Record<string, string | undefined>,
+): Promise<Decision> {
+  if (rule.kind === 'public') return { outcome: 'allow' };
+  if (!user) return { outcome: 'sign-in' };
+  if (rule.kind === 'signed-in') return { outcome: 'allow' };
+  if (rule.kind === 'site-admin') return user.isSiteAdmin ? { outcome: 'allow' } : { outcome: 'forbidden' };
+
+  const slug = params.slug;
+  if (!slug) throw new Error('An organisation-scoped route needs a :slug parameter');
+  const [org] = await tx
+    .select({
+      id: organisations.id,
+      slug: organisations.slug,
+      name: organisations.name,
+      kind: organisations.kind,
+      role: memberships.role,
+    })
+    .from(organisations)
+    .leftJoin(memberships, and(eq(memberships.organisationId, organisations.id), eq(memberships.userId, user.id)))
+    .where(eq(organisations.slug, slug));
+  if (!org) return { outcome: 'not-found' };
+  const organisation: OrganisationContext = { ...org, role: org.role ?? null };
+  if (user.isSiteAdmin || roleAtLeast(org.role, rule.role)) return { outcome: 'allow', organisation };
+  return { outcome: 'forbidden' };
+}
+
+export class AccessDenied extends Error {
+  constructor(
+    public readonly statusCode: 401 | 403 | 404,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'AccessDenied';
+  }
+}
+
+/** Refuses to register a route that has not said who may use it. */
+export function requireAccessDecision(route: RouteOptions): void {
+  const rule = (route.config as { access?: Access } | undefined)?.access;
+  if (!rule) {
+    const methods = Array.isArray(route.method) ? route.method.join(',') : route.method;
+    throw new Error(`Route ${methods} ${route.url} has no access rule: set config.access (see src/platform/auth/permissions.ts)`);
+  }
+}
+
+/** preValidation hook: runs for every route, before its input is even validated. */
+export async function authorize(request: FastifyRequest, reply: FastifyReply): Promise<void> {
+  if (request.is404) return; // the not-found page is for everyone
+  const rule = request.routeOptions.config.access;
+  if (!rule) throw new Error(`No access rule for ${request.method} ${request.url}`);
+  const decision = await decide(
+    request.server.database.db,
+    rule,
+    request.user,
+    request.params as Record<string, string | undefined>,
+  );
+  switch (decision.outcome) {
+    case 'allow':
+      request.organisation = decision.organisation ?? null;
+      return;
+    case 'sign-in':
+      if (isApiRequest(request) || request.method !== 'GET') throw new AccessDenied(401, 'Sign in to do this');
+      return reply.redirect(`/sign-in?returnTo=${encodeURIComponent(request.url)}`, 302);
+    case 'forbidden':
+      throw new AccessDenied(403, 'You do not have permission to do this');
+    case 'not-found':
+      throw new AccessDenied(404, 'Page not found');
+  }
+}
+
+export function isApiRequest(request: FastifyRequest): boolean {
+  return request.url.startsWith('/api/');
+}

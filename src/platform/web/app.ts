@@ -1,0 +1,206 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import cookie from '@fastify/cookie';
+import csrf from '@fastify/csrf-protection';
+import formbody from '@fastify/formbody';
+import helmet from '@fastify/helmet';
+import rateLimit from '@fastify/rate-limit';
+import swagger from '@fastify/swagger';
+import Fastify, { type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import {
+  jsonSchemaTransform,
+  serializerCompiler,
+  validatorCompiler,
+  type ZodTypeProvider,
+} from 'fastify-type-provider-zod';
+import type nunjucks from 'nunjucks';
+import { z } from 'zod';
+import { capabilities } from '../../capabilities/index.ts';
+import { authorize, requireAccessDecision, access, type Access, type OrganisationContext } from '../auth/permissions.ts';
+import { findSession, sessionCookieName, type Session, type SessionUser } from '../auth/sessions.ts';
+import type { Config } from '../config/config.ts';
+import { resolveSecretKey } from '../config/secret-key.ts';
+import type { Database } from '../db/database.ts';
+import { buildAssets } from './assets.ts';
+import { registerErrorHandling } from './errors.ts';
+import { createViews } from './views.ts';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+    views: nunjucks.Environment;
+  }
+  interface FastifyRequest {
+    session: Session | null;
+    user: SessionUser | null;
+    /** Set by the permission check on organisation-scoped routes. */
+    organisation: OrganisationContext | null;
+  }
+  interface FastifyReply {
+    /** Render a page inside the layout, with the visitor, CSRF token and any flash message. */
+    page(template: string, context?: Record<string, unknown>, statusCode?: number): FastifyReply;
+    /** A one-time success message shown on the next page. */
+    flash(message: string): FastifyReply;
+  }
+  interface FastifyContextConfig {
+    access?: Access;
+  }
+}
+
+const flashCookie = 'pw_flash';
+const csrfUserInfo = (request: FastifyRequest) => request.session?.tokenHash ?? 'anonymous';
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+export type BuildOptions = {
+  config: Config;
+  database: Database;
+  logger?: FastifyServerOptions['logger'];
+};
+
+export async function buildApp({ config, database, logger }: BuildOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    logger: logger ?? { level: config.logLevel },
+    genReqId: () => randomUUID(),
+    // A request id from outside could be forged to confuse the audit log; always make our own.
+    requestIdHeader: false,
+    trustProxy: config.trustProxy,
+    bodyLimit: 1024 * 1024,
+  });
+  app.setValidatorCompiler(validatorCompiler);
+  app.setSerializerCompiler(serializerCompiler);
+
+  const assets = await buildAssets(path.join(config.dataDir, 'cache'));
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('views', createViews(assets.urls));
+  app.decorateRequest('session', null);
+  app.decorateRequest('user', null);
+  app.decorateRequest('organisation', null);
+
+  // Registered first, so that no route (including the plugins' own) escapes the access rule check.
+  app.addHook('onRoute', requireAccessDecision);
+
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'Patchwork API',
+        version: '1',
+        description: 'Open data and neighbourhood working records from Patchwork. Errors are RFC 9457 problem details.',
+      },
+    },
+    transform: jsonSchemaTransform,
+    // Only the JSON API is documented; HTML pages are for people.
+    hideUntagged: true,
+  });
+  await app.register(cookie);
+  await app.register(formbody);
+  await app.register(helmet, {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'self'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+        upgradeInsecureRequests: null,
+      },
+    },
+    // HSTS only means something over HTTPS, which a proxy in front provides.
+    hsts: config.trustProxy ? { maxAge: 31536000, includeSubDomains: true } : false,
+    referrerPolicy: { policy: 'same-origin' },
+  });
+  await app.register(rateLimit, { global: false });
+  await app.register(csrf, {
+    sessionPlugin: '@fastify/cookie',
+    cookieKey: 'pw_csrf',
+    cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
+    csrfOpts: { hmacKey: await resolveSecretKey(config) },
+    // Tokens are bound to the session, so one issued before sign-in is useless after it.
+    getUserInfo: csrfUserInfo,
+  });
+
+  app.addHook('onRequest', async (request) => {
+    const token = request.cookies[sessionCookieName];
+    if (!token) return;
+    request.session = await findSession(database.db, token);
+    request.user = request.session?.user ?? null;
+  });
+
+  // CSRF first (a forged request learns nothing, not even whether it would have been allowed), then
+  // the permission check; both before the body is validated.
+  app.addHook('preValidation', (request, reply, done) => {
+    if (unsafeMethods.has(request.method) && !request.is404) app.csrfProtection(request, reply, done);
+    else done();
+  });
+  app.addHook('preValidation', authorize);
+
+  app.decorateReply('page', function (this, template: string, context: Record<string, unknown> = {}, statusCode = 200) {
+    const request = this.request;
+    const flash = request.cookies[flashCookie];
+    if (flash) this.clearCookie(flashCookie, { path: '/' });
+    if (request.user) this.header('cache-control', 'private, no-store');
+    const html = app.views.render(template, {
+      user: request.user,
+      csrfToken: this.generateCsrf({ userInfo: csrfUserInfo(request) }),
+      currentPath: request.url.split('?')[0],
+      flash,
+      ...context,
+    });
+    return this.code(statusCode).type('text/html; charset=utf-8').send(html);
+  });
+  app.decorateReply('flash', function (this, message: string) {
+    return this.setCookie(flashCookie, message, { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto', maxAge: 60 });
+  });
+
+  registerErrorHandling(app);
+
+  const typed = app.withTypeProvider<ZodTypeProvider>();
+  typed.get(
+    '/assets/:name',
+    { config: { access: access.public }, schema: { params: z.object({ name: z.string().max(200) }) } },
+    async (request, reply) => {
+      const asset = assets.files.get(request.params.name);
+      if (!asset) return reply.callNotFound();
+      return reply
+        .header('cache-control', 'public, max-age=31536000, immutable')
+        .type(asset.contentType)
+        .send(asset.body);
+    },
+  );
+
+  typed.get(
+    '/healthz',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['platform'],
+        summary: 'Liveness and readiness: ok once every migration is applied',
+        response: {
+          200: z.object({ status: z.literal('ok') }),
+          503: z.object({ status: z.literal('migrating'), applied: z.number(), expected: z.number() }),
+        },
+      },
+    },
+    async (_request, reply) => {
+      const { applied, expected } = await database.migrationStatus();
+      if (applied < expected) return reply.code(503).send({ status: 'migrating' as const, applied, expected });
+      return { status: 'ok' as const };
+    },
+  );
+
+  for (const capability of capabilities) {
+    await app.register(capability.routes);
+  }
+
+  typed.get('/api/v1/openapi.json', { config: { access: access.public } }, async () => app.swagger());
+
+  return app;
+}

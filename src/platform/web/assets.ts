@@ -1,0 +1,74 @@
+import { createHash } from 'node:crypto';
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const govukDist = path.dirname(require.resolve('govuk-frontend/package.json')) + '/dist';
+
+export type Asset = { body: Buffer; contentType: string };
+export type Assets = {
+  /** Served at /assets/<name>; every name carries a content hash, so it can be cached for ever. */
+  files: Map<string, Asset>;
+  /** Logical name → URL, for templates: assetPath('patchwork.css'). */
+  urls: Record<string, string>;
+};
+
+const sources = {
+  scss: path.join(here, 'assets/patchwork.scss'),
+  favicon: path.join(here, 'assets/favicon.svg'),
+  init: path.join(here, 'assets/init.mjs'),
+  govukJs: path.join(govukDist, 'govuk/govuk-frontend.min.js'),
+};
+
+function hashed(logical: string, body: Buffer): string {
+  const digest = createHash('sha256').update(body).digest('hex').slice(0, 12);
+  const ext = path.extname(logical);
+  return `${logical.slice(0, -ext.length)}-${digest}${ext}`;
+}
+
+/**
+ * Builds the stylesheet from govuk-frontend's Sass with Patchwork's settings (system fonts, our own
+ * header) and fingerprints every file. Compiling Sass takes seconds, so the CSS is cached under
+ * var/cache keyed by a hash of its inputs; a change to any input makes a new build.
+ */
+export async function buildAssets(cacheDir: string): Promise<Assets> {
+  const scssSource = await readFile(sources.scss);
+  const govukVersion = (require('govuk-frontend/package.json') as { version: string }).version;
+  const key = createHash('sha256').update(scssSource).update(govukVersion).digest('hex').slice(0, 16);
+  const cached = path.join(cacheDir, `patchwork-${key}.css`);
+  let css: Buffer;
+  try {
+    css = await readFile(cached);
+  } catch {
+    const sass = await import('sass');
+    const result = await sass.compileAsync(sources.scss, {
+      loadPaths: [govukDist],
+      style: 'compressed',
+      quietDeps: true,
+      silenceDeprecations: ['import', 'global-builtin', 'mixed-decls', 'slash-div'] as never,
+    });
+    css = Buffer.from(result.css);
+    await mkdir(cacheDir, { recursive: true });
+    const temp = `${cached}.${process.pid}.tmp`;
+    await writeFile(temp, css);
+    await rename(temp, cached); // atomic, so parallel test workers never read half a file
+  }
+
+  const files = new Map<string, Asset>();
+  const urls: Record<string, string> = {};
+  const add = (logical: string, body: Buffer, contentType: string) => {
+    const name = hashed(logical, body);
+    files.set(name, { body, contentType });
+    urls[logical] = `/assets/${name}`;
+  };
+  add('patchwork.css', css, 'text/css; charset=utf-8');
+  add('favicon.svg', await readFile(sources.favicon), 'image/svg+xml');
+  add('govuk-frontend.min.js', await readFile(sources.govukJs), 'text/javascript; charset=utf-8');
+  // init.mjs imports govuk-frontend by its fingerprinted URL, so it is fingerprinted after it.
+  const init = (await readFile(sources.init, 'utf8')).replace('__GOVUK_FRONTEND__', urls['govuk-frontend.min.js']!);
+  add('init.mjs', Buffer.from(init), 'text/javascript; charset=utf-8');
+  return { files, urls };
+}

@@ -1,0 +1,99 @@
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { isApiRequest } from '../auth/permissions.ts';
+
+/** Words for people, by status. No stack trace or internal message ever reaches a visitor. */
+const pages: Record<number, { title: string; paragraphs: string[] }> = {
+  400: { title: 'There is a problem with what was sent', paragraphs: ['Go back, check your answers and try again.'] },
+  401: { title: 'Sign in to continue', paragraphs: ['You need to sign in to do this.'] },
+  403: { title: 'You cannot do this', paragraphs: ['Your account does not have permission to do this. Ask an administrator of the organisation if you think it should.'] },
+  404: { title: 'Page not found', paragraphs: ['If you typed the web address, check it is correct.', 'If you pasted the web address, check you copied the entire address.'] },
+  413: { title: 'What was sent is too large', paragraphs: ['Send a smaller file or less text.'] },
+  415: { title: 'That kind of content cannot be sent here', paragraphs: ['Go back and use the form on the page.'] },
+  429: { title: 'Too many attempts', paragraphs: ['You have tried too many times. Wait 10 minutes, then try again.'] },
+  500: { title: 'Sorry, there is a problem with the service', paragraphs: ['Try again later. If it keeps happening, tell your Patchwork administrator the time it happened.'] },
+};
+
+const csrfCodes = new Set([
+  'FST_CSRF_MISSING_SECRET',
+  'FST_CSRF_INVALID_TOKEN',
+]);
+
+export type Problem = {
+  type: string;
+  title: string;
+  status: number;
+  detail?: string;
+  instance?: string;
+  errors?: { pointer: string; detail: string }[];
+};
+
+/** RFC 9457 problem details for the JSON API. */
+export function sendProblem(reply: FastifyReply, problem: Problem): FastifyReply {
+  return reply.code(problem.status).type('application/problem+json').send(problem);
+}
+
+function sendPage(request: FastifyRequest, reply: FastifyReply, status: number, detail?: { title: string; paragraphs: string[] }) {
+  const page = detail ?? pages[status] ?? pages[status >= 500 ? 500 : 400]!;
+  // A broken template must not hide the error behind another error.
+  try {
+    return reply.page('error.njk', { pageTitle: page.title, paragraphs: page.paragraphs, linkHref: '/', linkText: 'Go to the Patchwork home page' }, status);
+  } catch (renderError) {
+    request.log.error({ err: renderError }, 'error page failed to render');
+    return reply.code(status).type('text/plain; charset=utf-8').send(page.title);
+  }
+}
+
+export function registerErrorHandling(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError, request, reply) => {
+    let status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    const api = isApiRequest(request);
+
+    if (error.validation) {
+      status = 400;
+      if (api) {
+        return sendProblem(reply, {
+          type: 'about:blank',
+          title: 'The request is not valid',
+          status,
+          detail: error.validation.map((v) => `${v.instancePath || '(request)'}: ${v.message}`).join('; '),
+          instance: request.url,
+          errors: error.validation.map((v) => ({ pointer: `#${v.instancePath}`, detail: v.message ?? 'not valid' })),
+        });
+      }
+      return sendPage(request, reply, 400, {
+        title: 'There is a problem with what was sent',
+        paragraphs: [...error.validation.map((v) => v.message ?? 'An answer is not valid'), 'Go back, check your answers and try again.'],
+      });
+    }
+
+    if (csrfCodes.has(error.code)) {
+      request.log.warn({ code: error.code }, 'refused a request without a valid CSRF token');
+      const paragraphs = ['The form you sent had expired or did not come from Patchwork, so nothing was changed.', 'Go back, refresh the page and try again.'];
+      if (api) return sendProblem(reply, { type: 'about:blank', title: 'Missing or invalid CSRF token', status: 403, detail: paragraphs[0], instance: request.url });
+      return sendPage(request, reply, 403, { title: 'Your form has expired', paragraphs });
+    }
+
+    if (status >= 500) request.log.error({ err: error }, 'request failed');
+    else request.log.info({ status, code: error.code }, error.message);
+
+    // Messages from our own code (AccessDenied, rate limit) are written for people; others are not.
+    const safeMessage = status < 500 && (error.name === 'AccessDenied' || status === 429) ? error.message : undefined;
+    if (api) {
+      return sendProblem(reply, {
+        type: 'about:blank',
+        title: pages[status]?.title ?? (status >= 500 ? pages[500]!.title : 'The request could not be completed'),
+        status,
+        detail: safeMessage,
+        instance: request.url,
+      });
+    }
+    return sendPage(request, reply, status);
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    if (isApiRequest(request)) {
+      return sendProblem(reply, { type: 'about:blank', title: 'Not found', status: 404, instance: request.url });
+    }
+    return sendPage(request, reply, 404);
+  });
+}

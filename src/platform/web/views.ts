@@ -1,0 +1,42 @@
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nunjucks from 'nunjucks';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const require = createRequire(import.meta.url);
+const govukDist = path.dirname(require.resolve('govuk-frontend/package.json')) + '/dist';
+
+export const serviceName = 'Patchwork';
+
+/**
+ * Templates are found by path from three roots: the platform's layout and shared components
+ * ("layout.njk", "components/…"), each capability's own views ("accounts/views/sign-in.njk"), and
+ * govuk-frontend's macros ("govuk/components/…"). Autoescaping is on: only `| safe` output is raw.
+ */
+export function createViews(assetUrls: Record<string, string>): nunjucks.Environment {
+  const env = new nunjucks.Environment(
+    new nunjucks.FileSystemLoader(
+      [path.join(here, 'views'), path.resolve(here, '../../capabilities'), govukDist],
+      { noCache: false },
+    ),
+    { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true },
+  );
+  env.addGlobal('serviceName', serviceName);
+  env.addGlobal('assetPath', (name: string) => {
+    const url = assetUrls[name];
+    if (!url) throw new Error(`Unknown asset ${name}`);
+    return url;
+  });
+  env.addFilter('dateTime', (value: Date | string | null | undefined) => {
+    if (!value) return '';
+    const d = value instanceof Date ? value : new Date(value);
+    return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Europe/London' }).format(d);
+  });
+  env.addFilter('date', (value: Date | string | null | undefined) => {
+    if (!value) return '';
+    const d = value instanceof Date ? value : new Date(value);
+    return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'Europe/London' }).format(d);
+  });
+  return env;
+}
