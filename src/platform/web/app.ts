@@ -30,6 +30,8 @@ declare module 'fastify' {
     config: Config;
     database: Database;
     views: nunjucks.Environment;
+    /** Every route as registered, for the route permission test and the docs. */
+    routeList: { method: string; url: string }[];
   }
   interface FastifyRequest {
     session: Session | null;
@@ -79,7 +81,12 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   app.decorateRequest('organisation', null);
 
   // Registered first, so that no route (including the plugins' own) escapes the access rule check.
-  app.addHook('onRoute', requireAccessDecision);
+  const routeList: { method: string; url: string }[] = [];
+  app.decorate('routeList', routeList);
+  app.addHook('onRoute', (route) => {
+    requireAccessDecision(route);
+    for (const method of [route.method].flat()) if (method !== 'HEAD') routeList.push({ method, url: route.url });
+  });
 
   await app.register(swagger, {
     openapi: {

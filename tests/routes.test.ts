@@ -1,0 +1,119 @@
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createTestDatabase, engines, type TestDatabase } from './support/engines.ts';
+import { Client, emailOf, seedPeople, startTestApp, visitors, type Visitor } from './support/app.ts';
+
+/**
+ * The route permission matrix: what every kind of visitor gets from every route. A route added without
+ * a line here fails this test, so nobody can add a page without deciding who may see it.
+ *
+ * POSTs are sent with a valid CSRF token and an empty form: an allowed visitor gets the form's
+ * validation answer (400) and nothing changes; a refused one gets 401/403 before validation runs.
+ */
+type Row = Record<Visitor, number>;
+const everyone = (status: number): Row => Object.fromEntries(visitors.map((v) => [v, status])) as Row;
+const signedIn = (anonymous: number, status: number): Row => ({ ...everyone(status), anonymous });
+/** Site admins, and members of test-org with at least `least`, get `allowed`; other signed-in people 403. */
+const orgRole = (least: Visitor, anonymous: number, allowed: number): Row => {
+  const order: Visitor[] = ['viewer', 'member', 'coordinator', 'admin'];
+  const row = { ...everyone(403), anonymous, 'site-admin': allowed };
+  for (const role of order.slice(order.indexOf(least))) row[role] = allowed;
+  return row;
+};
+const siteAdmin = (anonymous: number, allowed: number): Row => ({ ...everyone(403), anonymous, 'site-admin': allowed });
+
+const expected: Record<string, Row> = {
+  'GET /': everyone(200),
+  'GET /assets/:name': everyone(200),
+  'GET /healthz': everyone(200),
+  'GET /api/v1/openapi.json': everyone(200),
+  'GET /sign-in': { ...everyone(303), anonymous: 200 },
+  'POST /sign-in': everyone(400),
+  'GET /account': signedIn(302, 200),
+  'POST /account/password': signedIn(401, 400),
+  'GET /invitations/:token': everyone(404),
+  'POST /invitations/:token': everyone(404),
+  'GET /api/v1/me': signedIn(401, 200),
+  'GET /organisations': everyone(200),
+  'GET /organisations/new': siteAdmin(302, 200),
+  'POST /organisations': siteAdmin(401, 400),
+  'GET /organisations/:slug': everyone(200),
+  'GET /organisations/:slug/edit': orgRole('admin', 302, 200),
+  'POST /organisations/:slug': orgRole('admin', 401, 400),
+  'GET /organisations/:slug/members': orgRole('viewer', 302, 200),
+  'POST /organisations/:slug/members': orgRole('admin', 401, 400),
+  'POST /organisations/:slug/members/:userId/role': orgRole('admin', 401, 400),
+  'POST /organisations/:slug/members/:userId/remove': orgRole('admin', 401, 400),
+  'GET /api/v1/organisations': everyone(200),
+  'GET /api/v1/organisations/:slug': everyone(200),
+  'GET /admin/audit': siteAdmin(302, 200),
+  // Last: it ends the session the other rows use.
+  'POST /sign-out': everyone(303),
+};
+
+describe.each(engines)('route permissions on %s', (engine) => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  const clients = {} as Record<Visitor, Client>;
+  let params: Record<string, string>;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await seedPeople(database);
+    // Many sign-ins come from one address here; the rate limit has its own test.
+    app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
+    for (const visitor of visitors) {
+      clients[visitor] = new Client(app);
+      if (visitor === 'anonymous') await clients[visitor].get('/');
+      else expect((await clients[visitor].signIn(emailOf(visitor))).statusCode).toBe(303);
+    }
+    const css = /href="\/assets\/([^"]+\.css)"/.exec((await clients.anonymous.get('/')).body)![1]!;
+    params = {
+      slug: 'test-org',
+      name: css,
+      token: 'A'.repeat(43),
+      // Not a member, so an allowed request is answered "not a member" and changes nothing.
+      userId: '00000000-0000-4000-8000-000000000000',
+    };
+  });
+
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('has a decision for exactly the registered routes', () => {
+    const registered = app.routeList.map((r) => `${r.method} ${r.url}`).sort();
+    expect(registered).toEqual(Object.keys(expected).sort());
+  });
+
+  it.each(Object.entries(expected))('%s', async (route, row) => {
+    const [method, pattern] = route.split(' ') as [string, string];
+    const url = pattern.replace(/:(\w+)/g, (_, name: string) => {
+      if (!params[name]) throw new Error(`No test value for :${name}`);
+      return params[name];
+    });
+    const actual: Partial<Row> = {};
+    for (const visitor of visitors) {
+      const client = clients[visitor];
+      const response = method === 'GET' ? await client.get(url) : await client.post(url, {});
+      actual[visitor] = response.statusCode;
+    }
+    expect(actual).toEqual(row);
+  });
+
+  it('answers 404, not 403, for an organisation that does not exist', async () => {
+    const fresh = new Client(app);
+    await fresh.signIn(emailOf('admin'));
+    expect((await fresh.get('/organisations/no-such-org/members')).statusCode).toBe(404);
+    expect((await fresh.get('/organisations/no-such-org')).statusCode).toBe(404);
+  });
+
+  it('refuses to build an app with a route that has no access rule', async () => {
+    const Fastify = (await import('fastify')).default;
+    const { requireAccessDecision } = await import('../src/platform/auth/permissions.ts');
+    const bare = Fastify();
+    bare.addHook('onRoute', requireAccessDecision);
+    expect(() => bare.get('/forgotten', async () => 'x')).toThrow(/has no access rule/);
+  });
+});

@@ -1,0 +1,105 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { cliActor } from '../../src/platform/audit/audit.ts';
+import { memberships, organisations, roles, type Role } from '../../src/platform/auth/schema.ts';
+import { loadConfig, type Config } from '../../src/platform/config/config.ts';
+import type { Database } from '../../src/platform/db/database.ts';
+import { buildApp } from '../../src/platform/web/app.ts';
+import { createUser } from '../../src/capabilities/accounts/service.ts';
+
+export const testPassword = 'correct horse battery staple';
+
+export function testConfig(env: Record<string, string> = {}): Config {
+  return loadConfig({ PATCHWORK_DATA_DIR: 'var/test-data', LOG_LEVEL: 'silent', NODE_ENV: 'test', ...env });
+}
+
+export async function startTestApp(database: Database, env: Record<string, string> = {}): Promise<FastifyInstance> {
+  const app = await buildApp({ config: testConfig(env), database, logger: false });
+  await app.ready();
+  return app;
+}
+
+/** The kinds of visitor every route is checked against. */
+export const visitors = ['anonymous', 'outsider', ...roles, 'site-admin'] as const;
+export type Visitor = (typeof visitors)[number];
+
+export const emailOf = (visitor: Exclude<Visitor, 'anonymous'>) => `${visitor}@example.org`;
+
+/**
+ * People and an organisation ("test-org") to test with: one member per role, a signed-in person with
+ * no membership ("outsider") and a site administrator.
+ */
+export async function seedPeople(database: Database): Promise<{ organisationId: string; userIds: Record<string, string> }> {
+  const db = database.db;
+  const [org] = await db
+    .insert(organisations)
+    .values({ slug: 'test-org', name: 'Test Organisation', kind: 'vcse', location: 'SRID=4326;POINT(-2.63 53.54)' })
+    .returning({ id: organisations.id });
+  const userIds: Record<string, string> = {};
+  for (const visitor of visitors) {
+    if (visitor === 'anonymous') continue;
+    const created = await createUser(
+      db,
+      { email: emailOf(visitor), name: `Test ${visitor}`, password: testPassword, isSiteAdmin: visitor === 'site-admin' },
+      cliActor,
+    );
+    if (!created.ok) throw new Error(created.message);
+    userIds[visitor] = created.value.id;
+    if ((roles as readonly string[]).includes(visitor)) {
+      await db.insert(memberships).values({ userId: created.value.id, organisationId: org!.id, role: visitor as Role });
+    }
+  }
+  return { organisationId: org!.id, userIds };
+}
+
+/** A browser stand-in for app.inject: keeps cookies and finds CSRF tokens in pages. */
+export class Client {
+  private cookies = new Map<string, string>();
+  csrfToken: string | undefined;
+
+  constructor(private readonly app: FastifyInstance) {}
+
+  private cookieHeader(): string {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  private remember(response: LightMyRequestResponse): LightMyRequestResponse {
+    for (const c of response.cookies as { name: string; value: string; maxAge?: number; expires?: Date }[]) {
+      const expired = c.maxAge === 0 || (c.expires && c.expires.getTime() < Date.now()) || c.value === '';
+      if (expired) this.cookies.delete(c.name);
+      else this.cookies.set(c.name, c.value);
+    }
+    const token = /name="_csrf" value="([^"]+)"/.exec(response.body)?.[1];
+    if (token) this.csrfToken = token;
+    return response;
+  }
+
+  cookie(name: string): string | undefined {
+    return this.cookies.get(name);
+  }
+
+  async get(url: string, headers: Record<string, string> = {}): Promise<LightMyRequestResponse> {
+    return this.remember(await this.app.inject({ method: 'GET', url, headers: { cookie: this.cookieHeader(), ...headers } }));
+  }
+
+  /** Posts a form the way a browser would, with the CSRF token from the last page unless told not to. */
+  async post(url: string, form: Record<string, string> = {}, { csrf = true } = {}): Promise<LightMyRequestResponse> {
+    if (csrf && !this.csrfToken) await this.get('/');
+    const body = new URLSearchParams({ ...(csrf ? { _csrf: this.csrfToken! } : {}), ...form }).toString();
+    return this.remember(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        payload: body,
+        headers: { cookie: this.cookieHeader(), 'content-type': 'application/x-www-form-urlencoded' },
+      }),
+    );
+  }
+
+  async signIn(email: string, password = testPassword): Promise<LightMyRequestResponse> {
+    await this.get('/sign-in');
+    const response = await this.post('/sign-in', { email, password });
+    // A new session means new CSRF tokens: fetch a page to pick one up.
+    if (response.statusCode === 303) await this.get('/account');
+    return response;
+  }
+}
