@@ -1,4 +1,6 @@
+import { access, constants } from 'node:fs/promises';
 import { Command, CommanderError } from 'commander';
+import { passwordProblem } from '../platform/auth/passwords.ts';
 import { cliActor } from '../platform/audit/audit.ts';
 import { ConfigError, loadConfig } from '../platform/config/config.ts';
 import { BackupError, backupDatabase, restoreDatabase } from '../platform/db/backup.ts';
@@ -65,6 +67,9 @@ admin
   .action(async (options: { email: string; name: string }) => {
     if (!/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(options.email)) throw new CliError(`"${options.email}" is not an email address`);
     const password = await readPassword();
+    // Checked before the database is opened, so a weak password is refused at once.
+    const problem = passwordProblem(password, options.email);
+    if (problem) throw new CliError(problem);
     await withDatabase(async (database) => {
       const result = await database.db.transaction(async (tx) =>
         createUser(tx, { email: options.email, name: options.name, password, isSiteAdmin: true }, cliActor),
@@ -89,6 +94,11 @@ db.command('restore')
   .description('restore a backup into a new, empty database (either engine)')
   .requiredOption('--in <file>', 'the backup file')
   .action(async (options: { in: string }) => {
+    try {
+      await access(options.in, constants.R_OK);
+    } catch {
+      throw new BackupError(`The backup file ${options.in} cannot be read: check the path`);
+    }
     await withDatabase(async (database) => {
       const counts = await restoreDatabase(database, options.in, cliActor);
       const rows = Object.values(counts).reduce((a, b) => a + b, 0);

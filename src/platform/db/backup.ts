@@ -133,7 +133,11 @@ export async function backupDatabase(database: Database, file: string): Promise<
 }
 
 async function* readLines(file: string): AsyncGenerator<unknown> {
-  const input = createReadStream(file).pipe(createGunzip());
+  const raw = createReadStream(file);
+  const input = createGunzip();
+  // pipe() does not pass errors on: without this a missing file would crash instead of being reported.
+  raw.on('error', (error) => input.destroy(error));
+  raw.pipe(input);
   const lines = createInterface({ input, crlfDelay: Infinity });
   let n = 0;
   try {
