@@ -1,0 +1,45 @@
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { AxeBuilder } from '@axe-core/playwright';
+import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
+import { expect } from 'vitest';
+
+export const chromiumPath = process.env.PATCHWORK_CHROMIUM ?? '/usr/bin/chromium';
+const required = process.env.PATCHWORK_REQUIRE_BROWSER === '1';
+const available = existsSync(chromiumPath);
+
+if (required && !available) {
+  throw new Error(`PATCHWORK_REQUIRE_BROWSER=1 but there is no Chromium at ${chromiumPath}: install Debian's chromium package`);
+}
+
+/** Null when the browser tests can run; otherwise the reason they are skipped, for the test name. */
+export const browserSkipReason = available
+  ? null
+  : `browser tests skipped: no Chromium at ${chromiumPath} (apt-get install chromium, or set PATCHWORK_CHROMIUM)`;
+
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: chromiumPath,
+    headless: true,
+    // This machine has no network but loopback; background networking would only make noise.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+}
+
+/** axe needs a page in its own context, as a fresh browser profile would be. */
+export async function newPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
+  const context = await browser.newContext(options);
+  return context.newPage();
+}
+
+export const screenshotDir = path.resolve('var/screenshots');
+
+/** Zero WCAG 2.2 AA violations, and a full-page screenshot to look at. */
+export async function checkPage(page: Page, name: string): Promise<void> {
+  await mkdir(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+  const violations = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
+  expect(violations, `axe violations on ${name}`).toEqual([]);
+}
