@@ -3,7 +3,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, engines, postgresUrl, type TestDatabase } from './support/engines.ts';
+import { createTestDatabase, engines, postgresSkipReason, postgresUrl, type TestDatabase } from './support/engines.ts';
 
 function run(args: string[], env: Record<string, string>, stdin = ''): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
@@ -66,7 +66,7 @@ describe('patchwork command line (PGlite data directory)', () => {
   });
 });
 
-describe.skipIf(!engines.includes('postgres'))('patchwork command line (PostgreSQL)', () => {
+describe.skipIf(!engines.includes('postgres'))(postgresSkipReason ?? 'patchwork command line (PostgreSQL)', () => {
   let database: TestDatabase;
   beforeAll(async () => {
     database = await createTestDatabase('postgres');
