@@ -1,4 +1,7 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterAll, beforeAll } from 'vitest';
+import type { Engine } from '../../src/platform/db/database.ts';
+import { createTestDatabase, type TestDatabase } from './engines.ts';
 import { cliActor } from '../../src/platform/audit/audit.ts';
 import { memberships, organisations, roles, type Role } from '../../src/platform/auth/schema.ts';
 import { loadConfig, type Config } from '../../src/platform/config/config.ts';
@@ -102,4 +105,28 @@ export class Client {
     if (response.statusCode === 303) await this.get('/account');
     return response;
   }
+}
+
+export type Harness = {
+  database: TestDatabase;
+  app: FastifyInstance;
+  seed: Awaited<ReturnType<typeof seedPeople>>;
+};
+
+/**
+ * Gives a test file (or describe block) a migrated database on `engine` with seedPeople's people in it,
+ * and an app over it; both are torn down afterwards. Read the fields inside tests, not at definition.
+ */
+export function useSeededApp(engine: Engine, env: Record<string, string> = { SIGN_IN_RATE_LIMIT: '1000' }): Harness {
+  const harness = {} as Harness;
+  beforeAll(async () => {
+    harness.database = await createTestDatabase(engine);
+    harness.seed = await seedPeople(harness.database);
+    harness.app = await startTestApp(harness.database, env);
+  });
+  afterAll(async () => {
+    await harness.app?.close();
+    await harness.database?.drop();
+  });
+  return harness;
 }

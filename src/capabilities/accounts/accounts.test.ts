@@ -1,11 +1,10 @@
 import { eq } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { auditEvents } from '../../platform/audit/schema.ts';
 import { users } from '../../platform/auth/schema.ts';
 import { passwordProblem } from '../../platform/auth/passwords.ts';
-import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
-import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
+import { engines } from '../../../tests/support/engines.ts';
+import { Client, emailOf, testPassword, useSeededApp } from '../../../tests/support/app.ts';
 
 describe('password rules', () => {
   it.each([
@@ -25,21 +24,10 @@ describe('password rules', () => {
 });
 
 describe.each(engines)('accounts on %s', (engine) => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    await seedPeople(database);
-    app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
+  const h = useSeededApp(engine);
 
   it('signs in with any capitalisation of the email and returns to the page asked for', async () => {
-    const client = new Client(app);
+    const client = new Client(h.app);
     await client.get('/sign-in?returnTo=/organisations/test-org/members');
     expect(client.csrfToken).toBeDefined();
     const response = await client.post('/sign-in', { email: '  MEMBER@Example.org ', password: testPassword, returnTo: '/organisations/test-org/members' });
@@ -48,7 +36,7 @@ describe.each(engines)('accounts on %s', (engine) => {
   });
 
   it('will not redirect off-site after sign-in', async () => {
-    const client = new Client(app);
+    const client = new Client(h.app);
     await client.get('/sign-in');
     const response = await client.post('/sign-in', { email: emailOf('member'), password: testPassword, returnTo: '//evil.example/' });
     expect(response.statusCode).toBe(400);
@@ -56,7 +44,7 @@ describe.each(engines)('accounts on %s', (engine) => {
   });
 
   it('gives the same message for an unknown email and a wrong password', async () => {
-    const client = new Client(app);
+    const client = new Client(h.app);
     await client.get('/sign-in');
     const unknown = await client.post('/sign-in', { email: 'nobody@example.org', password: testPassword });
     const wrong = await client.post('/sign-in', { email: emailOf('member'), password: 'not the password at all' });
@@ -68,7 +56,7 @@ describe.each(engines)('accounts on %s', (engine) => {
   });
 
   it('says which fields are missing', async () => {
-    const client = new Client(app);
+    const client = new Client(h.app);
     await client.get('/sign-in');
     const response = await client.post('/sign-in', { email: '', password: '' });
     expect(response.body).toContain('Enter your email address');
@@ -78,8 +66,8 @@ describe.each(engines)('accounts on %s', (engine) => {
   });
 
   it('changes a password, signing out other devices, and refuses a wrong current password', async () => {
-    const laptop = new Client(app);
-    const phone = new Client(app);
+    const laptop = new Client(h.app);
+    const phone = new Client(h.app);
     await laptop.signIn(emailOf('coordinator'));
     await phone.signIn(emailOf('coordinator'));
 
@@ -94,19 +82,19 @@ describe.each(engines)('accounts on %s', (engine) => {
     expect(ok.statusCode).toBe(303);
     expect((await laptop.get('/account')).statusCode).toBe(200);
     expect((await phone.get('/account')).statusCode).toBe(302);
-    const again = new Client(app);
+    const again = new Client(h.app);
     expect((await again.signIn(emailOf('coordinator'), 'a brand new passphrase')).statusCode).toBe(303);
-    const events = await database.db.select().from(auditEvents).where(eq(auditEvents.action, 'user.password-changed'));
+    const events = await h.database.db.select().from(auditEvents).where(eq(auditEvents.action, 'user.password-changed'));
     expect(events).toHaveLength(1);
   });
 
   it('lets an invited person set a password once, through a link that works only once', async () => {
-    const admin = new Client(app);
+    const admin = new Client(h.app);
     await admin.signIn(emailOf('admin'));
     const added = await admin.post('/organisations/test-org/members', { email: 'invitee@example.org', name: 'Ivy Invitee', role: 'member' });
     const link = /\/invitations\/([A-Za-z0-9_-]{43})/.exec(added.body)![0];
 
-    const invitee = new Client(app);
+    const invitee = new Client(h.app);
     expect((await invitee.signIn('invitee@example.org', 'anything at all here')).statusCode).toBe(400);
     const page = await invitee.get(link);
     expect(page.body).toContain('Set your password');
@@ -116,13 +104,13 @@ describe.each(engines)('accounts on %s', (engine) => {
     const done = await invitee.post(link, { password: 'ivy likes long passphrases', confirmPassword: 'ivy likes long passphrases' });
     expect(done.statusCode).toBe(303);
     expect((await invitee.get('/account')).body).toContain('Ivy Invitee');
-    expect((await new Client(app).get(link)).statusCode).toBe(404);
-    const [stored] = await database.db.select().from(users).where(eq(users.email, 'invitee@example.org'));
+    expect((await new Client(h.app).get(link)).statusCode).toBe(404);
+    const [stored] = await h.database.db.select().from(users).where(eq(users.email, 'invitee@example.org'));
     expect(stored!.passwordHash).toMatch(/^\$argon2id\$/);
   });
 
   it('answers the API with the signed-in person', async () => {
-    const client = new Client(app);
+    const client = new Client(h.app);
     await client.signIn(emailOf('viewer'));
     const response = await client.get('/api/v1/me');
     expect(response.json()).toMatchObject({ email: emailOf('viewer'), organisations: [{ slug: 'test-org', role: 'viewer' }] });

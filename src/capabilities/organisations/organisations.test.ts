@@ -1,7 +1,6 @@
-import type { FastifyInstance } from 'fastify';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
-import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
+import { describe, expect, it } from 'vitest';
+import { engines } from '../../../tests/support/engines.ts';
+import { Client, emailOf, useSeededApp } from '../../../tests/support/app.ts';
 import { slugify } from './service.ts';
 
 describe('slugify', () => {
@@ -14,22 +13,10 @@ describe('slugify', () => {
 });
 
 describe.each(engines)('organisations on %s', (engine) => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let userIds: Record<string, string>;
-
-  beforeAll(async () => {
-    database = await createTestDatabase(engine);
-    ({ userIds } = await seedPeople(database));
-    app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
-  });
-  afterAll(async () => {
-    await app?.close();
-    await database?.drop();
-  });
+  const h = useSeededApp(engine);
 
   it('lets a site admin add an organisation, with clear errors for bad input', async () => {
-    const admin = new Client(app);
+    const admin = new Client(h.app);
     await admin.signIn(emailOf('site-admin'));
     await admin.get('/organisations/new');
     const bad = await admin.post('/organisations', { name: '', kind: 'bank', website: 'not a url' });
@@ -42,28 +29,28 @@ describe.each(engines)('organisations on %s', (engine) => {
     expect(ok.headers.location).toBe('/organisations/pemberton-community-hub/members');
     const same = await admin.post('/organisations', { name: 'Pemberton Community Hub', kind: 'vcse' });
     expect(same.headers.location).toBe('/organisations/pemberton-community-hub-2/members');
-    const list = await new Client(app).get('/organisations');
+    const list = await new Client(h.app).get('/organisations');
     expect(list.body).toContain('Pemberton Community Hub');
-    const api = await new Client(app).get('/api/v1/organisations/pemberton-community-hub');
+    const api = await new Client(h.app).get('/api/v1/organisations/pemberton-community-hub');
     expect(api.json()).toMatchObject({ name: 'Pemberton Community Hub', kind: 'community-group', members: 0 });
   });
 
   it('lets an organisation admin edit details, and shows members only to members', async () => {
-    const admin = new Client(app);
+    const admin = new Client(h.app);
     await admin.signIn(emailOf('admin'));
     await admin.get('/organisations/test-org/edit');
     const saved = await admin.post('/organisations/test-org', { name: 'Test Organisation', kind: 'vcse', description: 'Now with a description' });
     expect(saved.statusCode).toBe(303);
-    expect((await new Client(app).get('/organisations/test-org')).body).toContain('Now with a description');
+    expect((await new Client(h.app).get('/organisations/test-org')).body).toContain('Now with a description');
     const members = await admin.get('/organisations/test-org/members');
     expect(members.body).toContain(emailOf('viewer'));
-    const outsider = new Client(app);
+    const outsider = new Client(h.app);
     await outsider.signIn(emailOf('outsider'));
     expect((await outsider.get('/organisations/test-org/members')).statusCode).toBe(403);
   });
 
   it('adds an existing person without an invitation, and not twice', async () => {
-    const admin = new Client(app);
+    const admin = new Client(h.app);
     await admin.signIn(emailOf('admin'));
     await admin.get('/organisations/test-org/members');
     const added = await admin.post('/organisations/test-org/members', { email: emailOf('outsider'), role: 'viewer' });
@@ -76,17 +63,17 @@ describe.each(engines)('organisations on %s', (engine) => {
   });
 
   it('keeps at least one admin', async () => {
-    const admin = new Client(app);
+    const admin = new Client(h.app);
     await admin.signIn(emailOf('admin'));
     await admin.get('/organisations/test-org/members');
-    const demote = await admin.post(`/organisations/test-org/members/${userIds.admin}/role`, { role: 'member' });
+    const demote = await admin.post(`/organisations/test-org/members/${h.seed.userIds.admin}/role`, { role: 'member' });
     expect(demote.statusCode).toBe(400);
     expect(demote.body).toContain('must keep at least one admin');
-    const remove = await admin.post(`/organisations/test-org/members/${userIds.admin}/remove`);
+    const remove = await admin.post(`/organisations/test-org/members/${h.seed.userIds.admin}/remove`);
     expect(remove.body).toContain('must keep at least one admin');
-    expect((await admin.post(`/organisations/test-org/members/${userIds.coordinator}/role`, { role: 'admin' })).statusCode).toBe(303);
-    expect((await admin.post(`/organisations/test-org/members/${userIds.admin}/role`, { role: 'member' })).statusCode).toBe(303);
+    expect((await admin.post(`/organisations/test-org/members/${h.seed.userIds.coordinator}/role`, { role: 'admin' })).statusCode).toBe(303);
+    expect((await admin.post(`/organisations/test-org/members/${h.seed.userIds.admin}/role`, { role: 'member' })).statusCode).toBe(303);
     // No longer an admin, so no longer allowed to manage members.
-    expect((await admin.post(`/organisations/test-org/members/${userIds.viewer}/remove`)).statusCode).toBe(403);
+    expect((await admin.post(`/organisations/test-org/members/${h.seed.userIds.viewer}/remove`)).statusCode).toBe(403);
   });
 });

@@ -186,7 +186,7 @@ export const organisationRoutes: FastifyPluginAsync = async (root) => {
       schema: { tags: ['organisations'], summary: 'One organisation', params: slugParams, response: { 200: apiOrganisation } },
     },
     async (request, reply) => {
-      const org = (await listOrganisations(db())).find((o) => o.slug === request.params.slug);
+      const [org] = await listOrganisations(db(), request.params.slug);
       if (!org) return reply.callNotFound();
       return org;
     },

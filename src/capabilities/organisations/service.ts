@@ -37,7 +37,8 @@ async function uniqueSlug(tx: Tx, name: string): Promise<string> {
   }
 }
 
-export async function listOrganisations(db: Db) {
+/** Every organisation with its member count; just one when `slug` is given. */
+export async function listOrganisations(db: Db, slug?: string) {
   return db
     .select({
       slug: organisations.slug,
@@ -49,6 +50,7 @@ export async function listOrganisations(db: Db) {
     })
     .from(organisations)
     .leftJoin(memberships, eq(memberships.organisationId, organisations.id))
+    .where(slug === undefined ? undefined : eq(organisations.slug, slug))
     .groupBy(organisations.id)
     .orderBy(asc(organisations.name));
 }

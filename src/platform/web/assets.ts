@@ -48,7 +48,7 @@ export async function buildAssets(cacheDir: string): Promise<Assets> {
       loadPaths: [govukDist],
       style: 'compressed',
       quietDeps: true,
-      silenceDeprecations: ['import', 'global-builtin', 'mixed-decls', 'slash-div'] as never,
+      silenceDeprecations: ['import', 'global-builtin', 'slash-div'] as never,
     });
     css = Buffer.from(result.css);
     await mkdir(cacheDir, { recursive: true });
