@@ -8,6 +8,12 @@ import { databaseOptionsFromConfig, openDatabase, type Database } from '../platf
 import { buildApp } from '../platform/web/app.ts';
 import { createUser } from '../capabilities/accounts/service.ts';
 import { readPassword } from './password-prompt.ts';
+import { terminalProgress } from './progress.ts';
+import { ImportError } from '../platform/data/csv.ts';
+import { importLookup } from '../capabilities/geography/lookups.ts';
+import { editionCatalogue, importIodEdition } from '../capabilities/indicators/iod-import.ts';
+import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
+import { hasEditions, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
 
 /** A failure the person at the terminal can act on: printed without a stack trace. */
 class CliError extends Error {}
@@ -35,6 +41,11 @@ program
     const config = loadConfig();
     const database = await openDatabase(databaseOptionsFromConfig(config));
     await database.migrate();
+    // A new embedded installation shows real data at once; later starts reuse it.
+    if (database.engine === 'pglite' && !(await hasEditions(database.db))) {
+      console.error('Loading the bundled national data (first start only)…');
+      await loadBundledData(database.db, cliActor, terminalProgress());
+    }
     const app = await buildApp({ config, database });
     const stop = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
@@ -79,6 +90,49 @@ admin
     });
   });
 
+const importCommand = program.command('import').description('load national and local data (all-or-nothing: a bad file changes nothing)');
+importCommand
+  .command('iod')
+  .description('an edition of the Indices of Deprivation, from one or more CSV files (e.g. ranks and deciles, then scores)')
+  .requiredOption('--edition <edition>', `one of: ${Object.keys(editionCatalogue).join(', ')}`)
+  .requiredOption('--file <path...>', 'CSV file(s), optionally gzipped')
+  .action(async (options: { edition: string; file: string[] }) => {
+    await withDatabase(async (database) => {
+      const r = await importIodEdition(database.db, options.edition, options.file, cliActor);
+      console.log(`Imported ${r.edition}: ${r.lsoas} LSOAs, ${r.indicators.length} indicators, summaries for ${r.lads} districts and ${r.wards} wards.`);
+    });
+  });
+importCommand
+  .command('lookup')
+  .description('an ONS area lookup (LSOA → ward → LAD, LSOA 2011 → 2021, LSOA → CCG)')
+  .requiredOption('--file <path>', 'CSV file, optionally gzipped')
+  .action(async (options: { file: string }) => {
+    await withDatabase(async (database) => {
+      const r = await importLookup(database.db, options.file, cliActor);
+      console.log(`Imported ${r.layout}: ${r.rows} rows, ${r.links} links (${Object.entries(r.areas).map(([v, n]) => `${n} ${v}`).join(', ')}).`);
+    });
+  });
+importCommand
+  .command('population')
+  .description('LSOA population figures (IoD2019 File 6, or ONS mid-year estimates)')
+  .requiredOption('--file <path>', 'CSV file, optionally gzipped')
+  .action(async (options: { file: string }) => {
+    await withDatabase(async (database) => {
+      const r = await importPopulation(database.db, options.file, cliActor);
+      const derived = await database.db.transaction((tx) => deriveLsoa21Population(tx));
+      console.log(`Imported ${r.indicator}: ${r.lsoas} LSOAs, ${r.total.toLocaleString('en-GB')} people${derived ? `; ${derived} 2021-LSOA estimates updated` : ''}.`);
+    });
+  });
+importCommand
+  .command('bundled')
+  .description('everything shipped in data/: lookups, population, IoD2015, IoD2019, IoD2025')
+  .action(async () => {
+    await withDatabase(async (database) => {
+      await loadBundledData(database.db, cliActor, terminalProgress());
+      console.log('Loaded the bundled national data.');
+    });
+  });
+
 const db = program.command('db').description('back up and restore Patchwork’s data');
 db.command('backup')
   .description('write a consistent snapshot of every Patchwork table to a file')
@@ -110,9 +164,9 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (error instanceof ConfigError || error instanceof CliError || error instanceof BackupError) {
+  if (error instanceof ConfigError || error instanceof CliError || error instanceof BackupError || error instanceof ImportError) {
     console.error(`patchwork: ${error.message}`);
-    process.exit(error instanceof BackupError ? 3 : 2);
+    process.exit(error instanceof BackupError || error instanceof ImportError ? 3 : 2);
   }
   console.error('patchwork: unexpected error:', error);
   process.exit(1);

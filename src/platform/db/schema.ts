@@ -3,3 +3,5 @@
 export * from '../auth/schema.ts';
 export * from '../audit/schema.ts';
 export * from '../../capabilities/accounts/schema.ts';
+export * from '../../capabilities/geography/schema.ts';
+export * from '../../capabilities/indicators/schema.ts';

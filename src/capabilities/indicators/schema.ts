@@ -1,0 +1,95 @@
+import { sql } from 'drizzle-orm';
+import { check, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+
+/** An edition of the English Indices of Deprivation, on the LSOA vintage it was published for. */
+export const editions = pgTable('editions', {
+  id: text('id').primaryKey(),
+  label: text('label').notNull(),
+  lsoaVintage: text('lsoa_vintage').notNull(),
+  ladVintage: text('lad_vintage').notNull(),
+  wardVintage: text('ward_vintage').notNull(),
+  /** The indicator used as population denominator for the summary measures. */
+  populationIndicatorId: text('population_indicator_id').notNull(),
+  publishedOn: date('published_on').notNull(),
+  publisher: text('publisher').notNull(),
+  licence: text('licence').notNull(),
+  lsoaCount: integer('lsoa_count').notNull(),
+  importedAt: timestamp('imported_at', { withTimezone: true }).notNull().defaultNow(),
+});
+
+export const directions = ['higher-is-worse', 'higher-is-better'] as const;
+
+/**
+ * Anything measured for areas: an IoD domain in one edition, a population estimate, a council's local data.
+ */
+export const indicators = pgTable(
+  'indicators',
+  {
+    id: text('id').primaryKey(),
+    editionId: text('edition_id').references(() => editions.id, { onDelete: 'cascade' }),
+    /** imd, income, employment, education, health, crime, housing, environment, idaci, idaopi */
+    domain: text('domain'),
+    label: text('label').notNull(),
+    unit: text('unit').notNull(),
+    direction: text('direction', { enum: directions }).notNull(),
+    vintage: text('vintage').notNull(),
+    period: text('period').notNull(),
+    source: text('source').notNull(),
+    licence: text('licence').notNull(),
+  },
+  (t) => [
+    index('indicators_edition_idx').on(t.editionId),
+    check('indicators_direction_check', sql`direction in ('higher-is-worse', 'higher-is-better')`),
+  ],
+);
+
+export const indicatorValues = pgTable(
+  'indicator_values',
+  {
+    indicatorId: text('indicator_id')
+      .notNull()
+      .references(() => indicators.id, { onDelete: 'cascade' }),
+    code: text('code').notNull(),
+    value: doublePrecision('value'),
+    /** 1 = most deprived, for ranked indices. */
+    rank: integer('rank'),
+    decile: smallint('decile'),
+  },
+  (t) => [
+    primaryKey({ columns: [t.indicatorId, t.code] }),
+    index('indicator_values_code_idx').on(t.code),
+    check('indicator_values_decile_check', sql`decile is null or decile between 1 and 10`),
+    check('indicator_values_rank_check', sql`rank is null or rank >= 1`),
+  ],
+);
+
+/**
+ * The figures councils quote, per edition, indicator and higher area (LAD or ward), precomputed at import
+ * so pages and the API read one row. Definitions: IoD2019 technical report, Table 3.2 and Appendix N.
+ */
+export const areaSummaries = pgTable(
+  'area_summaries',
+  {
+    indicatorId: text('indicator_id')
+      .notNull()
+      .references(() => indicators.id, { onDelete: 'cascade' }),
+    vintage: text('vintage').notNull(),
+    code: text('code').notNull(),
+    lsoaCount: integer('lsoa_count').notNull(),
+    population: doublePrecision('population'),
+    /** Index 0 = national decile 1 (most deprived). */
+    decileCounts: integer('decile_counts').array().notNull(),
+    mostDeprived1pct: integer('most_deprived_1pct').notNull(),
+    proportionBottomDecile: doublePrecision('proportion_bottom_decile').notNull(),
+    averageScore: doublePrecision('average_score'),
+    averageRank: doublePrecision('average_rank'),
+    extent: doublePrecision('extent'),
+    localConcentration: doublePrecision('local_concentration'),
+    rankProportionBottomDecile: integer('rank_proportion_bottom_decile'),
+    rankAverageScore: integer('rank_average_score'),
+    rankAverageRank: integer('rank_average_rank'),
+    rankExtent: integer('rank_extent'),
+    rankLocalConcentration: integer('rank_local_concentration'),
+  },
+  (t) => [primaryKey({ columns: [t.indicatorId, t.vintage, t.code] }), index('area_summaries_area_idx').on(t.vintage, t.code)],
+);

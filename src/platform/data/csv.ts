@@ -1,0 +1,93 @@
+import { createReadStream } from 'node:fs';
+import { createGunzip } from 'node:zlib';
+import { parse } from 'csv-parse';
+
+/**
+ * A problem with one cell of an imported file, located the way a person opening it would look; row 0
+ * for a problem of the whole file (a rank given twice, an LSOA missing).
+ */
+export type RowProblem = { row: number; column: string; message: string };
+
+/**
+ * An import that was refused. Nothing was changed. The message names the first problems by row and
+ * column (row 1 is the header, so the first data row is row 2, as in a spreadsheet).
+ */
+export class ImportError extends Error {
+  override name = 'ImportError';
+  constructor(
+    public readonly file: string,
+    public readonly problems: RowProblem[],
+    summary?: string,
+  ) {
+    super(
+      `${summary ?? `${file} was not imported: nothing has changed.`}\n` +
+        problems
+          .slice(0, 10)
+          .map((p) => `  ${p.row ? `row ${p.row}, ` : ''}column "${p.column}": ${p.message}`)
+          .join('\n') +
+        (problems.length > 10 ? `\n  …and ${problems.length - 10} more problems` : ''),
+    );
+  }
+}
+
+/** Collects problems while a file is checked, and stops reading once there are too many to be useful. */
+export class Problems {
+  readonly list: RowProblem[] = [];
+  constructor(private readonly limit = 100) {}
+  add(row: number, column: string, message: string): void {
+    if (this.list.length < this.limit) this.list.push({ row, column, message });
+  }
+  get full(): boolean {
+    return this.list.length >= this.limit;
+  }
+  throwIfAny(file: string): void {
+    if (this.list.length) throw new ImportError(file, this.list);
+  }
+}
+
+export type CsvRow = { row: number; values: Record<string, string> };
+
+/**
+ * Reads a CSV (gzipped when the name ends .gz) as objects keyed by the header, tolerating a UTF-8
+ * byte-order mark and surrounding spaces in headings.
+ */
+export async function* readCsv(file: string): AsyncGenerator<CsvRow, void, undefined> {
+  const raw = createReadStream(file);
+  const parser = parse({ bom: true, columns: (header: string[]) => header.map((h) => h.trim()), skip_empty_lines: true, relax_column_count: false });
+  const source = file.endsWith('.gz') ? raw.pipe(createGunzip()) : raw;
+  raw.on('error', (error: Error) => parser.destroy(error));
+  source.on('error', (error: Error) => parser.destroy(error));
+  source.pipe(parser);
+  let row = 1;
+  try {
+    for await (const values of parser as AsyncIterable<Record<string, string>>) {
+      row++;
+      yield { row, values };
+    }
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException & { code?: string; lines?: number };
+    if (e.code === 'ENOENT') throw new ImportError(file, [], `${file} does not exist.`);
+    throw new ImportError(file, [{ row: (e.lines ?? row) as number, column: '(row)', message: e.message }], `${file} is not a readable CSV file: nothing has changed.`);
+  }
+}
+
+/** The column of a file holding a field, from a list of headings different publications use for it. */
+export function findColumn(headers: string[], candidates: (string | RegExp)[]): string | undefined {
+  for (const candidate of candidates) {
+    const found = headers.find((h) => (typeof candidate === 'string' ? h.toLowerCase() === candidate.toLowerCase() : candidate.test(h)));
+    if (found) return found;
+  }
+  return undefined;
+}
+
+/** A number as published: "29,199" and " 12.5 " are numbers; "" is null; anything else is an error. */
+export function parseNumber(text: string | undefined): number | null | 'invalid' {
+  if (text === undefined) return null;
+  const trimmed = text.trim();
+  if (trimmed === '' || trimmed.toUpperCase() === 'NA') return null;
+  const cleaned = /^-?\d{1,3}(,\d{3})+(\.\d+)?$/.test(trimmed) ? trimmed.replace(/,/g, '') : trimmed;
+  const n = Number(cleaned);
+  return Number.isFinite(n) && /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(cleaned) ? n : 'invalid';
+}
+
+export const gssPattern = { lsoa: /^E01\d{6}$/, ward: /^[EW]05\d{6}$/, lad: /^E0[6-9]\d{6}$/, ccg: /^E38\d{6}$/ } as const;
