@@ -46,6 +46,11 @@ const expected: Record<string, Row> = {
   'POST /organisations/:slug/members/:userId/remove': orgRole('admin', 401, 400),
   'GET /api/v1/organisations': everyone(200),
   'GET /api/v1/organisations/:slug': everyone(200),
+  'GET /api/v1/editions': everyone(200),
+  'GET /api/v1/editions/:edition/lads': everyone(404),
+  'GET /api/v1/areas/:code': everyone(404),
+  'GET /api/v1/areas/:code/lsoas': everyone(404),
+  'GET /api/v1/areas/:code/wards': everyone(404),
   'GET /admin/audit': siteAdmin(302, 200),
   // Last: it ends the session the other rows use.
   'POST /sign-out': everyone(303),
@@ -72,6 +77,9 @@ describe.each(engines)('route permissions on %s', (engine) => {
       slug: 'test-org',
       name: css,
       token: 'A'.repeat(43),
+      // No data is loaded in this test database: the data routes answer 404 for everyone.
+      edition: 'iod2019',
+      code: 'E08000035',
       // Not a member, so an allowed request is answered "not a member" and changes nothing.
       userId: '00000000-0000-4000-8000-000000000000',
     };

@@ -2,7 +2,8 @@ import type { Capability } from '../platform/capability.ts';
 import { accounts } from './accounts/index.ts';
 import { administration } from './administration/index.ts';
 import { home } from './home/index.ts';
+import { indicators } from './indicators/index.ts';
 import { organisations } from './organisations/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, accounts, organisations, administration];
+export const capabilities: Capability[] = [home, accounts, organisations, indicators, administration];

@@ -19,8 +19,9 @@ export class ImportError extends Error {
     public readonly problems: RowProblem[],
     summary?: string,
   ) {
+    const headline = summary ?? `${file} was not imported: nothing has changed.`;
     super(
-      `${summary ?? `${file} was not imported: nothing has changed.`}\n` +
+      `${/nothing has changed/i.test(headline) ? headline : `${headline} Nothing has changed.`}\n` +
         problems
           .slice(0, 10)
           .map((p) => `  ${p.row ? `row ${p.row}, ` : ''}column "${p.column}": ${p.message}`)

@@ -1,0 +1,137 @@
+import { and, asc, desc, eq, sql } from 'drizzle-orm';
+import { queryRows, type Db } from '../../platform/db/database.ts';
+import { areaLookups, areas } from '../geography/schema.ts';
+import { areaSummaries, editions, indicators, indicatorValues } from './schema.ts';
+import { domains } from './iod-import.ts';
+
+export type Edition = typeof editions.$inferSelect;
+
+export async function listEditions(db: Db): Promise<Edition[]> {
+  return db.select().from(editions).orderBy(asc(editions.publishedOn));
+}
+
+export async function findEdition(db: Db, id: string | undefined): Promise<Edition | null> {
+  if (id) return (await db.select().from(editions).where(eq(editions.id, id)))[0] ?? null;
+  // With no edition named, the latest one loaded.
+  return (await db.select().from(editions).orderBy(desc(editions.publishedOn)).limit(1))[0] ?? null;
+}
+
+export type AreaLevel = 'lsoa' | 'ward' | 'lad';
+
+/** Which of an edition's geographies a code belongs to, from its GSS prefix. */
+export function levelOf(code: string): AreaLevel | null {
+  if (/^E01\d{6}$/.test(code)) return 'lsoa';
+  if (/^E05\d{6}$/.test(code)) return 'ward';
+  if (/^E0[6-9]\d{6}$/.test(code)) return 'lad';
+  return null;
+}
+
+export function vintageFor(edition: Edition, level: AreaLevel): string {
+  return level === 'lsoa' ? edition.lsoaVintage : level === 'ward' ? edition.wardVintage : edition.ladVintage;
+}
+
+const summaryColumns = {
+  code: areaSummaries.code,
+  name: areas.name,
+  lsoaCount: areaSummaries.lsoaCount,
+  population: areaSummaries.population,
+  decileCounts: areaSummaries.decileCounts,
+  mostDeprived1pct: areaSummaries.mostDeprived1pct,
+  proportionBottomDecile: areaSummaries.proportionBottomDecile,
+  averageScore: areaSummaries.averageScore,
+  averageRank: areaSummaries.averageRank,
+  extent: areaSummaries.extent,
+  localConcentration: areaSummaries.localConcentration,
+  rankProportionBottomDecile: areaSummaries.rankProportionBottomDecile,
+  rankAverageScore: areaSummaries.rankAverageScore,
+  rankAverageRank: areaSummaries.rankAverageRank,
+  rankExtent: areaSummaries.rankExtent,
+  rankLocalConcentration: areaSummaries.rankLocalConcentration,
+};
+export type Summary = { [K in keyof typeof summaryColumns]: (typeof summaryColumns)[K]['_']['data'] | null } & { code: string; name: string };
+
+/** Summary rows for every area of a level (LAD or ward), or for the given codes. */
+export async function summaries(db: Db, edition: Edition, level: 'lad' | 'ward', domain = 'imd', codes?: string[]): Promise<Summary[]> {
+  const vintage = vintageFor(edition, level);
+  return (await db
+    .select(summaryColumns)
+    .from(areaSummaries)
+    .innerJoin(areas, and(eq(areas.vintage, areaSummaries.vintage), eq(areas.code, areaSummaries.code)))
+    .where(
+      and(
+        eq(areaSummaries.indicatorId, `${edition.id}.${domain}`),
+        eq(areaSummaries.vintage, vintage),
+        codes ? sql`${areaSummaries.code} in (${sql.join(codes.map((c) => sql`${c}`), sql`, `)})` : undefined,
+      ),
+    )
+    .orderBy(asc(areas.name))) as Summary[];
+}
+
+export type LsoaFigures = {
+  code: string;
+  name: string;
+  population: number | null;
+  /** Per domain: score, rank (1 = most deprived) and national decile. */
+  domains: Record<string, { score: number | null; rank: number | null; decile: number | null }>;
+};
+
+/** Each LSOA's own figures for every domain of the edition, optionally only those in one ward or LAD. */
+export async function lsoaFigures(db: Db, edition: Edition, within?: { level: 'ward' | 'lad'; code: string }, onlyCode?: string): Promise<LsoaFigures[]> {
+  const parentVintage = within ? vintageFor(edition, within.level) : null;
+  const rows = await queryRows<{ code: string; name: string; domain: string; value: number | null; rank: number | null; decile: number | null; population: number | null }>(
+    db,
+    sql`select a.code, a.name, i.domain, v.value, v.rank, v.decile, p.value as population
+        from ${areas} a
+        join ${indicatorValues} v on v.code = a.code
+        join ${indicators} i on i.id = v.indicator_id and i.edition_id = ${edition.id}
+        left join ${indicatorValues} p on p.indicator_id = ${edition.populationIndicatorId} and p.code = a.code
+        ${parentVintage ? sql`join ${areaLookups} l on l.from_vintage = ${edition.lsoaVintage} and l.from_code = a.code and l.to_vintage = ${parentVintage} and l.to_code = ${within!.code}` : sql``}
+        where a.vintage = ${edition.lsoaVintage} ${onlyCode ? sql`and a.code = ${onlyCode}` : sql``}`,
+  );
+  const byCode = new Map<string, LsoaFigures>();
+  for (const r of rows) {
+    const lsoa = byCode.get(r.code) ?? { code: r.code, name: r.name, population: r.population === null ? null : Number(r.population), domains: {} };
+    lsoa.domains[r.domain] = { score: r.value, rank: r.rank, decile: r.decile };
+    byCode.set(r.code, lsoa);
+  }
+  return [...byCode.values()];
+}
+
+/** The areas a code sits in (ward and LAD of the edition's geography). */
+export async function parentsOf(db: Db, edition: Edition, level: AreaLevel, code: string) {
+  const from = vintageFor(edition, level);
+  const targets = level === 'lsoa' ? [edition.wardVintage, edition.ladVintage] : level === 'ward' ? [edition.ladVintage] : [];
+  if (!targets.length) return [];
+  if (level === 'ward') {
+    // Wards are not in a direct lookup to LADs; find them through their LSOAs.
+    return queryRows<{ code: string; name: string; vintage: string }>(
+      db,
+      sql`select distinct a.code, a.name, a.vintage from ${areaLookups} w
+          join ${areaLookups} d on d.from_vintage = w.from_vintage and d.from_code = w.from_code and d.to_vintage = ${edition.ladVintage}
+          join ${areas} a on a.vintage = d.to_vintage and a.code = d.to_code
+          where w.from_vintage = ${edition.lsoaVintage} and w.to_vintage = ${from} and w.to_code = ${code}`,
+    );
+  }
+  return queryRows<{ code: string; name: string; vintage: string }>(
+    db,
+    sql`select a.code, a.name, a.vintage from ${areaLookups} l join ${areas} a on a.vintage = l.to_vintage and a.code = l.to_code
+        where l.from_vintage = ${from} and l.from_code = ${code} and l.to_vintage in (${sql.join(targets.map((t) => sql`${t}`), sql`, `)})`,
+  );
+}
+
+/** Ward summaries for the wards whose LSOAs lie in a LAD. */
+export async function wardsInLad(db: Db, edition: Edition, ladCode: string, domain = 'imd'): Promise<Summary[]> {
+  const codes = await queryRows<{ code: string }>(
+    db,
+    sql`select distinct w.to_code as code from ${areaLookups} w
+        join ${areaLookups} d on d.from_vintage = w.from_vintage and d.from_code = w.from_code and d.to_vintage = ${edition.ladVintage} and d.to_code = ${ladCode}
+        where w.from_vintage = ${edition.lsoaVintage} and w.to_vintage = ${edition.wardVintage}`,
+  );
+  return codes.length ? summaries(db, edition, 'ward', domain, codes.map((c) => c.code)) : [];
+}
+
+export async function findArea(db: Db, vintage: string, code: string) {
+  return (await db.select().from(areas).where(and(eq(areas.vintage, vintage), eq(areas.code, code))))[0] ?? null;
+}
+
+export const domainKeys = domains.map((d) => d.key);
