@@ -98,7 +98,7 @@ export async function upsertAreas(tx: Tx, vintage: string, rows: { code: string;
     await tx.execute(sql`
       insert into ${areas} (vintage, code, name)
       select ${vintage}, code, name from unnest(${sql.param(batch.map((r) => r.code))}::text[], ${sql.param(batch.map((r) => r.name))}::text[]) as t(code, name)
-      on conflict (vintage, code) do update set name = excluded.name`);
+      on conflict (vintage, code) do update set name = excluded.name where ${areas.name} is distinct from excluded.name`);
   }
 }
 
@@ -118,7 +118,8 @@ export async function replaceLookups(tx: Tx, pairs: [string, string][], rows: Lo
         ${sql.param(b.map((r) => r.method))}::text[], ${sql.param(b.map((r) => r.changeCode))}::text[],
         ${sql.param(b.map((r) => r.source))}::text[])
       on conflict (from_vintage, from_code, to_vintage, to_code) do update
-        set method = excluded.method, change_code = excluded.change_code, source = excluded.source`);
+        set method = excluded.method, change_code = excluded.change_code, source = excluded.source
+        where (${areaLookups.method}, ${areaLookups.changeCode}, ${areaLookups.source}) is distinct from (excluded.method, excluded.change_code, excluded.source)`);
   }
 }
 
