@@ -24,6 +24,7 @@ const siteAdmin = (anonymous: number, allowed: number): Row => ({ ...everyone(40
 
 const expected: Record<string, Row> = {
   'GET /': everyone(200),
+  'GET /about/data': everyone(200),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -51,6 +52,7 @@ const expected: Record<string, Row> = {
   'GET /api/v1/areas/:code': everyone(404),
   'GET /api/v1/areas/:code/lsoas': everyone(404),
   'GET /api/v1/areas/:code/wards': everyone(404),
+  'GET /api/v1/areas/:code/change': everyone(400),
   'GET /admin/audit': siteAdmin(302, 200),
   // Last: it ends the session the other rows use.
   'POST /sign-out': everyone(303),

@@ -1,4 +1,5 @@
 import type { Capability } from '../platform/capability.ts';
+import { about } from './about/index.ts';
 import { accounts } from './accounts/index.ts';
 import { administration } from './administration/index.ts';
 import { home } from './home/index.ts';
@@ -6,4 +7,4 @@ import { indicators } from './indicators/index.ts';
 import { organisations } from './organisations/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, accounts, organisations, indicators, administration];

@@ -34,13 +34,15 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: a
     await page.getByRole('button', { name: 'Sign in' }).click();
   }
 
-  it('shows an accessible home page and sign-in page', async () => {
+  it('shows accessible public pages: home, sign-in, about the data', async () => {
     const page = await newPage(browser);
     await page.goto(base);
     await expect.poll(() => page.title()).toBe('Neighbourhood working, together – Patchwork');
     await checkPage(page, 'home');
     await page.goto(`${base}/sign-in`);
     await checkPage(page, 'sign-in');
+    await page.goto(`${base}/about/data`);
+    await checkPage(page, 'about-data');
     await page.context().close();
   });
 

@@ -154,6 +154,27 @@ describe.each(engines)('the national data spine on %s', (engine) => {
     expect((await app.inject('/api/v1/areas/E08999999?edition=iod2019')).statusCode).toBe(404);
   });
 
+  it('reports change between editions, directly and across the 2011 → 2021 LSOA change', async () => {
+    const same = (await app.inject('/api/v1/areas/E08000035/change?from=iod2015&to=iod2019')).json();
+    expect(same).toMatchObject({ sameLsoas: true, then: { mostDeprived1pct: 16 }, now: { mostDeprived1pct: 12, lsoaCount: 482 } });
+    expect(same.caveat).toContain('not strictly comparable');
+    expect(same.lsoas).toHaveLength(482);
+    const moved = same.lsoas.filter((l: { decileMovement: number | null }) => l.decileMovement !== 0);
+    expect(moved.length).toBeGreaterThan(0);
+    for (const l of same.lsoas) expect(l.decileMovement).toBe(l.decileNow - l.decileThen);
+
+    const across = (await app.inject('/api/v1/areas/E08000035/change?from=iod2019&to=iod2025')).json();
+    expect(across).toMatchObject({ sameLsoas: false, then: { lsoaCount: 482, decileCounts: expect.any(Array) }, now: { lsoaCount: 488 } });
+    const codes = new Set(across.lsoas.map((l: { changeCode: string }) => l.changeCode));
+    expect(codes.has('U')).toBe(true);
+    expect(codes.has('S')).toBe(true);
+    for (const l of across.lsoas) {
+      if (l.changeCode === 'U') expect(l.previous.map((p: { code: string }) => p.code)).toEqual([l.code]);
+      if (l.previous.length !== 1) expect(l.rankThen).toBeNull();
+    }
+    expect((await app.inject('/api/v1/areas/E01000001/change?from=iod2015&to=iod2019')).statusCode).toBe(400);
+  });
+
   it('re-imports the same file without changing anything, and refuses a bad file leaving data untouched', async () => {
     const fingerprint = () =>
       rows<{ f: string }>(sql`select md5(string_agg(indicator_id || code || coalesce(value::text, '') || coalesce(rank::text, '') || coalesce(decile::text, ''), ',' order by indicator_id, code)) as f from indicator_values`);

@@ -6,7 +6,7 @@ import type { Db, Tx } from '../../platform/db/database.ts';
 import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from '../geography/lookups.ts';
 import { areas } from '../geography/schema.ts';
 import { editions, indicators, indicatorValues } from './schema.ts';
-import { refreshSummaries } from './summaries.ts';
+import { refreshSummaries, type LsoaValue } from './summaries.ts';
 
 const ogl = 'Open Government Licence v3.0';
 
@@ -96,7 +96,8 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
   if (!catalogue) throw new ImportError(files.join(', '), [], `"${editionId}" is not an edition Patchwork knows. Known editions: ${Object.keys(editionCatalogue).join(', ')}.`);
   const vintage = knownVintages[catalogue.lsoaVintage]!;
   const records = new Map<string, LsoaRecord>();
-  const origin = new Map<string, string>(); // field key|code → "file row n", for conflict messages
+  // Where each measure of each LSOA came from, for messages: field key → code → "file row n".
+  const rowOf = new Map<string, Map<string, number>>();
   const problems = new Problems();
   const fieldFiles = new Map<string, string>();
 
@@ -125,6 +126,8 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
         continue;
       }
       seen.add(code);
+      rowOf.set(file, rowOf.get(file) ?? new Map());
+      rowOf.get(file)!.set(code, row);
       const record: LsoaRecord = records.get(code) ?? { fields: new Map() };
       records.set(code, record);
       if (columns.name && values[columns.name]) record.name = values[columns.name]!.trim();
@@ -145,7 +148,6 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
         else if (measure === 'rank' && (!Number.isInteger(parsed) || parsed < 1)) problems.add(row, field.column, `rank ${parsed} is not a whole number of 1 or more`);
         else {
           record.fields.set(field.key, parsed * field.scale);
-          origin.set(`${field.key}|${code}`, `${path.basename(file)} row ${row}`);
         }
       }
       if (problems.full) break;
@@ -156,7 +158,10 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
 
   const n = records.size;
   const setProblems: { row: number; column: string; message: string }[] = [];
-  const where = (key: string, code: string) => origin.get(`${key}|${code}`) ?? 'file';
+  const where = (key: string, code: string) => {
+    const file = fieldFiles.get(key)!;
+    return `${path.basename(file)} row ${rowOf.get(file)?.get(code) ?? '?'}`;
+  };
   for (const domain of domains) {
     const rankKey = `${domain.key}.rank`;
     if (!fieldFiles.has(rankKey)) continue;
@@ -215,6 +220,8 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
       .onConflictDoUpdate({ target: editions.id, set: { ...catalogue, licence: ogl, lsoaCount: n, importedAt: new Date() } });
 
     const loaded: string[] = [];
+    // Summaries are computed from the values just checked, rather than read back from the database.
+    const inMemory = new Map<string, Map<string, LsoaValue>>();
     for (const domain of domains) {
       const keys = (['rank', 'decile', 'score'] as Measure[]).filter((m) => fieldFiles.has(`${domain.key}.${m}`));
       if (!keys.length) continue;
@@ -232,9 +239,8 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
         licence: ogl,
       };
       await tx.insert(indicators).values(indicator).onConflictDoUpdate({ target: indicators.id, set: indicator });
-      await tx.delete(indicatorValues).where(eq(indicatorValues.indicatorId, id));
       const codes = [...records.keys()];
-      await insertValues(
+      await replaceValues(
         tx,
         id,
         codes,
@@ -243,8 +249,14 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
         codes.map((c) => records.get(c)!.fields.get(`${domain.key}.decile`) ?? null),
       );
       loaded.push(id);
+      const measures = new Map<string, LsoaValue>();
+      for (const [code, r] of records) {
+        const rank = r.fields.get(`${domain.key}.rank`);
+        if (rank !== undefined) measures.set(code, { rank, decile: r.fields.get(`${domain.key}.decile`) ?? null, score: r.fields.get(`${domain.key}.score`) ?? null });
+      }
+      inMemory.set(id, measures);
     }
-    const summaries = await refreshSummaries(tx, editionId);
+    const summaries = await refreshSummaries(tx, editionId, inMemory);
     await recordAudit(tx, { actor, action: 'edition.imported', objectType: 'edition', objectId: editionId, details: { files: files.map((f) => path.basename(f)), lsoas: n, indicators: loaded, ...summaries } });
     return { edition: editionId as EditionId, lsoas: n, indicators: loaded, ...summaries };
   });
@@ -255,13 +267,32 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
-export async function insertValues(tx: Tx, indicatorId: string, codes: string[], values: (number | null)[], ranks: (number | null)[], deciles: (number | null)[]): Promise<void> {
+/**
+ * Makes an indicator's values exactly these: changed rows updated, new ones inserted, vanished ones
+ * deleted. Re-importing identical data writes nothing.
+ */
+export async function replaceValues(tx: Tx, indicatorId: string, codes: string[], values: (number | null)[], ranks: (number | null)[], deciles: (number | null)[]): Promise<void> {
+  await insertValues(tx, indicatorId, codes, values, ranks, deciles, true);
+  await tx.execute(sql`delete from ${indicatorValues} where indicator_id = ${indicatorId} and not (code = any(${sql.param(codes)}::text[]))`);
+}
+
+export async function insertValues(
+  tx: Tx,
+  indicatorId: string,
+  codes: string[],
+  values: (number | null)[],
+  ranks: (number | null)[],
+  deciles: (number | null)[],
+  upsert = false,
+): Promise<void> {
   for (let i = 0; i < codes.length; i += 5000) {
     const end = i + 5000;
     await tx.execute(sql`
       insert into ${indicatorValues} (indicator_id, code, value, rank, decile)
       select ${indicatorId}, * from unnest(${sql.param(codes.slice(i, end))}::text[], ${sql.param(values.slice(i, end))}::float8[],
-        ${sql.param(ranks.slice(i, end))}::int[], ${sql.param(deciles.slice(i, end))}::smallint[])`);
+        ${sql.param(ranks.slice(i, end))}::int[], ${sql.param(deciles.slice(i, end))}::smallint[])
+      ${upsert ? sql`on conflict (indicator_id, code) do update set value = excluded.value, rank = excluded.rank, decile = excluded.decile
+        where (${indicatorValues.value}, ${indicatorValues.rank}, ${indicatorValues.decile}) is distinct from (excluded.value, excluded.rank, excluded.decile)` : sql``}`);
   }
 }
 

@@ -5,7 +5,7 @@ import { ImportError, Problems, findColumn, parseNumber, readCsv } from '../../p
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages } from '../geography/lookups.ts';
 import { indicators, indicatorValues } from './schema.ts';
-import { insertValues } from './iod-import.ts';
+import { replaceValues } from './iod-import.ts';
 
 /** The population layouts Patchwork reads, by the heading of their total column. */
 const layouts = [
@@ -77,8 +77,7 @@ export async function importPopulation(db: Db, file: string, actor: Actor): Prom
   await db.transaction(async (tx) => {
     await ensureVintages(tx, [indicator.vintage]);
     await upsertIndicator(tx, indicator);
-    await tx.delete(indicatorValues).where(eq(indicatorValues.indicatorId, indicator.id));
-    await insertValues(tx, indicator.id, codes, codes.map((c) => totals.get(c)!), codes.map(() => null), codes.map(() => null));
+    await replaceValues(tx, indicator.id, codes, codes.map((c) => totals.get(c)!), codes.map(() => null), codes.map(() => null));
     await recordAudit(tx, { actor, action: 'population.imported', objectType: 'indicator', objectId: indicator.id, details: { file: path.basename(file), lsoas: codes.length } });
   });
   return { indicator: indicator.id, lsoas: codes.length, total: [...totals.values()].reduce((a, b) => a + b, 0) };

@@ -6,10 +6,12 @@ import { access } from '../../platform/auth/permissions.ts';
 import { sendProblem } from '../../platform/web/errors.ts';
 import { domains } from './iod-import.ts';
 import {
+  comparabilityCaveat,
   findArea,
   findEdition,
   levelOf,
   listEditions,
+  lsoaChanges,
   lsoaFigures,
   parentsOf,
   summaries,
@@ -237,6 +239,73 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
       const wards = await wardsInLad(db(), edition, request.params.code, request.query.domain);
       if (wantsCsv(request, request.query.format)) return sendCsv(reply, `${edition.id}-${request.params.code}-wards.csv`, summaryCsv(wards));
       return { code: request.params.code, edition: edition.id, wards: wards as z.infer<typeof summarySchema>[] };
+    },
+  );
+};
+
+export const changeRoute: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = () => app.database.db;
+  const countsSchema = z.object({ edition: z.string(), vintage: z.string(), lsoaCount: z.number().int(), decileCounts: z.array(z.number().int()), mostDeprived1pct: z.number().int() }).nullable();
+
+  app.get(
+    '/api/v1/areas/:code/change',
+    {
+      config: { access: access.public },
+      schema: {
+        tags: ['deprivation'],
+        summary: 'How a ward or district changed between two editions: decile counts then and now, and each LSOA’s movement',
+        params: z.object({ code: areaCode }),
+        querystring: z.object({ from: editionParam, to: editionParam, domain: domainKey.default('imd'), format: z.enum(['json', 'csv']).optional() }),
+        response: {
+          200: z.object({
+            code: z.string(),
+            from: z.string(),
+            to: z.string(),
+            sameLsoas: z.boolean(),
+            caveat: z.string(),
+            then: countsSchema,
+            now: countsSchema,
+            lsoas: z.array(
+              z.object({
+                code: z.string(),
+                name: z.string(),
+                changeCode: z.string().nullable(),
+                previous: z.array(z.object({ code: z.string(), rank: z.number().int().nullable(), decile: z.number().int().nullable() })),
+                rankThen: z.number().int().nullable(),
+                rankNow: z.number().int().nullable(),
+                decileThen: z.number().int().nullable(),
+                decileNow: z.number().int().nullable(),
+                decileMovement: z.number().int().nullable(),
+              }),
+            ),
+          }),
+          400: problem,
+          404: problem,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { from: fromId, to: toId, domain } = request.query;
+      const [from, to] = [await findEdition(db(), fromId), await findEdition(db(), toId)];
+      if (!from || !to) return sendProblem(reply, { type: 'about:blank', title: 'Edition not found', status: 404, detail: `No edition "${!from ? fromId : toId}" is loaded.`, instance: request.url });
+      const level = levelOf(request.params.code);
+      if (level === 'lsoa' || !level) return sendProblem(reply, { type: 'about:blank', title: 'Change is reported for wards and districts', status: 400, detail: 'Ask for a ward (E05…) or district (E06–E09…); its LSOAs are listed in the answer.', instance: request.url });
+      const counts = async (edition: Edition) => {
+        const [s] = await summaries(db(), edition, level, domain, [request.params.code]);
+        return s ? { edition: edition.id, vintage: vintageFor(edition, level), lsoaCount: s.lsoaCount!, decileCounts: s.decileCounts!, mostDeprived1pct: s.mostDeprived1pct! } : null;
+      };
+      const [then, now] = [await counts(from), await counts(to)];
+      if (!then && !now) return sendProblem(reply, { type: 'about:blank', title: 'Area not found', status: 404, detail: `${request.params.code} is in neither ${from.id} nor ${to.id}.`, instance: request.url });
+      const lsoas = now ? await lsoaChanges(db(), from, to, { level, code: request.params.code }, domain) : [];
+      if (wantsCsv(request, request.query.format)) {
+        return sendCsv(
+          reply,
+          `${request.params.code}-${from.id}-${to.id}.csv`,
+          stringify(lsoas.map(({ previous, ...l }) => ({ ...l, previous: previous.map((p) => p.code).join(' ') })), { header: true }),
+        );
+      }
+      return { code: request.params.code, from: from.id, to: to.id, sameLsoas: from.lsoaVintage === to.lsoaVintage, caveat: comparabilityCaveat, then, now, lsoas };
     },
   );
 };

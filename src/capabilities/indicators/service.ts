@@ -135,3 +135,68 @@ export async function findArea(db: Db, vintage: string, code: string) {
 }
 
 export const domainKeys = domains.map((d) => d.key);
+
+export const comparabilityCaveat =
+  'Ranks are relative: an area can move because others changed. Editions use different indicators and methods, and IoD2025 uses 2021 LSOAs, so editions are not strictly comparable.';
+
+export type LsoaChange = {
+  code: string;
+  name: string;
+  /** ONS change code between 2011 and 2021 LSOAs (U, S, M, X); null when both editions use the same LSOAs. */
+  changeCode: string | null;
+  previous: { code: string; rank: number | null; decile: number | null }[];
+  rankThen: number | null;
+  rankNow: number | null;
+  decileThen: number | null;
+  decileNow: number | null;
+  /** Positive = moved towards less deprived deciles. */
+  decileMovement: number | null;
+};
+
+/**
+ * How each LSOA of an area moved between two editions on one index. Within one LSOA vintage, codes match
+ * directly; across 2011 → 2021, through the ONS lookup, with each LSOA's change code so split, merged
+ * and irregular areas are visible (a rank "then" is given only when there is exactly one predecessor).
+ */
+export async function lsoaChanges(db: Db, from: Edition, to: Edition, area: { level: 'ward' | 'lad'; code: string }, domain = 'imd'): Promise<LsoaChange[]> {
+  const now = await lsoaFigures(db, to, area);
+  const sameVintage = from.lsoaVintage === to.lsoaVintage;
+  const links = sameVintage
+    ? []
+    : await queryRows<{ from_code: string; to_code: string; change_code: string | null }>(
+        db,
+        sql`select from_code, to_code, change_code from ${areaLookups}
+            where from_vintage = ${from.lsoaVintage} and to_vintage = ${to.lsoaVintage}
+              and to_code in (${sql.join(now.map((l) => sql`${l.code}`), sql`, `)})`,
+      );
+  const previousCodes = sameVintage ? now.map((l) => l.code) : [...new Set(links.map((l) => l.from_code))];
+  const then = new Map(
+    previousCodes.length
+      ? (
+          await queryRows<{ code: string; rank: number | null; decile: number | null }>(
+            db,
+            sql`select code, rank, decile from ${indicatorValues} where indicator_id = ${`${from.id}.${domain}`}
+                and code in (${sql.join(previousCodes.map((c) => sql`${c}`), sql`, `)})`,
+          )
+        ).map((r) => [r.code, r])
+      : [],
+  );
+  return now.map((lsoa) => {
+    const preds = sameVintage ? [lsoa.code] : links.filter((l) => l.to_code === lsoa.code).map((l) => l.from_code);
+    const previous = preds.map((c) => ({ code: c, rank: then.get(c)?.rank ?? null, decile: then.get(c)?.decile ?? null }));
+    const single = previous.length === 1 ? previous[0]! : null;
+    const nowMeasure = lsoa.domains[domain];
+    const decileNow = nowMeasure?.decile ?? null;
+    return {
+      code: lsoa.code,
+      name: lsoa.name,
+      changeCode: sameVintage ? null : (links.find((l) => l.to_code === lsoa.code)?.change_code ?? null),
+      previous,
+      rankThen: single?.rank ?? null,
+      rankNow: nowMeasure?.rank ?? null,
+      decileThen: single?.decile ?? null,
+      decileNow,
+      decileMovement: single?.decile != null && decileNow != null ? decileNow - single.decile : null,
+    };
+  });
+}

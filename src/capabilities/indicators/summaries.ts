@@ -12,7 +12,14 @@ import { rankDescending, summarise, type Measures, type Member } from './measure
  * The arithmetic is done here rather than in SQL: one pass over ~260,000 values is faster than the
  * equivalent window queries on the embedded engine, and measures.ts is tested against the report.
  */
-export async function refreshSummaries(tx: Tx, editionId: string): Promise<{ lads: number; wards: number }> {
+export type LsoaValue = { rank: number; decile: number | null; score: number | null };
+
+export async function refreshSummaries(
+  tx: Tx,
+  editionId: string,
+  /** The edition's values by indicator and LSOA, when the caller already holds them. */
+  known?: Map<string, Map<string, LsoaValue>>,
+): Promise<{ lads: number; wards: number }> {
   const [edition] = await tx.select().from(editions).where(eq(editions.id, editionId));
   if (!edition) throw new Error(`No edition ${editionId}`);
   const ids = (await tx.select({ id: indicators.id }).from(indicators).where(eq(indicators.editionId, editionId))).map((i) => i.id);
@@ -21,15 +28,20 @@ export async function refreshSummaries(tx: Tx, editionId: string): Promise<{ lad
   const population = new Map(
     (await queryRows<{ code: string; value: number }>(tx, sql`select code, value from indicator_values where indicator_id = ${edition.populationIndicatorId}`)).map((r) => [r.code, Number(r.value)]),
   );
-  const values = await queryRows<{ indicator_id: string; code: string; rank: number | null; decile: number | null; value: number | null }>(
-    tx,
-    sql`select indicator_id, code, rank, decile, value from indicator_values where indicator_id in (select id from indicators where edition_id = ${editionId}) and rank is not null`,
-  );
   const byIndicator = new Map<string, Map<string, Member>>();
-  for (const v of values) {
-    const members = byIndicator.get(v.indicator_id) ?? new Map<string, Member>();
-    members.set(v.code, { rank: v.rank!, decile: v.decile, score: v.value === null ? null : Number(v.value), population: population.get(v.code) ?? null });
-    byIndicator.set(v.indicator_id, members);
+  const add = (indicatorId: string, code: string, v: LsoaValue) => {
+    const members = byIndicator.get(indicatorId) ?? new Map<string, Member>();
+    members.set(code, { ...v, population: population.get(code) ?? null });
+    byIndicator.set(indicatorId, members);
+  };
+  if (known) {
+    for (const [indicatorId, values] of known) for (const [code, v] of values) add(indicatorId, code, v);
+  } else {
+    const values = await queryRows<{ indicator_id: string; code: string; rank: number; decile: number | null; value: number | null }>(
+      tx,
+      sql`select indicator_id, code, rank, decile, value from indicator_values where indicator_id in (select id from indicators where edition_id = ${editionId}) and rank is not null`,
+    );
+    for (const v of values) add(v.indicator_id, v.code, { rank: v.rank, decile: v.decile, score: v.value === null ? null : Number(v.value) });
   }
 
   const counts = { lads: 0, wards: 0 };
@@ -42,7 +54,11 @@ export async function refreshSummaries(tx: Tx, editionId: string): Promise<{ lad
       sql`select to_code as area, from_code as lsoa from area_lookups where from_vintage = ${edition.lsoaVintage} and to_vintage = ${vintage}`,
     );
     const lsoasOf = new Map<string, string[]>();
-    for (const l of links) lsoasOf.set(l.area, [...(lsoasOf.get(l.area) ?? []), l.lsoa]);
+    for (const l of links) {
+      const list = lsoasOf.get(l.area);
+      if (list) list.push(l.lsoa);
+      else lsoasOf.set(l.area, [l.lsoa]);
+    }
 
     for (const [indicatorId, members] of byIndicator) {
       const areasHere = [...lsoasOf.keys()];
