@@ -80,7 +80,8 @@ describe.skipIf(!engines.includes('postgres'))(postgresSkipReason ?? 'patchwork 
     url.pathname = new URL(database.location.replace('***', 'x')).pathname;
     const env = { DATABASE_URL: url.toString() };
     const migrated = await run(['migrate'], env);
-    expect(migrated.stdout).toContain('Database is up to date: 3 migrations applied on postgres');
+    const { expected } = await database.migrationStatus();
+    expect(migrated.stdout).toContain(`Database is up to date: ${expected} migrations applied on postgres`);
     const ok = await run(['admin', 'create', '--email', 'pg@example.org'], env, 'a perfectly fine passphrase\n');
     expect(ok.stdout).toContain('Created site administrator pg@example.org');
   });
