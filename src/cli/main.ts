@@ -11,6 +11,7 @@ import { readPassword } from './password-prompt.ts';
 import { terminalProgress } from './progress.ts';
 import { ImportError } from '../platform/data/csv.ts';
 import { importLookup } from '../capabilities/geography/lookups.ts';
+import { importBoundaries } from '../capabilities/geography/boundaries.ts';
 import { editionCatalogue, importIodEdition } from '../capabilities/indicators/iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
 import { hasEditions, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
@@ -121,6 +122,16 @@ importCommand
       const r = await importPopulation(database.db, options.file, cliActor);
       const derived = await database.db.transaction((tx) => deriveLsoa21Population(tx));
       console.log(`Imported ${r.indicator}: ${r.lsoas} LSOAs, ${r.total.toLocaleString('en-GB')} people${derived ? `; ${derived} 2021-LSOA estimates updated` : ''}.`);
+    });
+  });
+importCommand
+  .command('boundaries')
+  .description('area boundaries from GeoJSON: one file or a folder of them (LSOA 2011/2021, wards 2024/2025)')
+  .requiredOption('--path <path>', 'a .geojson(.gz) file or a folder of them')
+  .action(async (options: { path: string }) => {
+    await withDatabase(async (database) => {
+      const r = await importBoundaries(database.db, options.path, cliActor);
+      console.log(`Imported ${r.areas} ${r.vintage} boundaries from ${r.files} files (${r.repaired} repaired, ${r.duplicates} duplicates skipped); derived ${Object.entries(r.derived).map(([k, n]) => `${n} ${k}`).join(', ') || 'no lookups'}.`);
     });
   });
 importCommand

@@ -5,7 +5,8 @@ import { comparabilityCaveat, listEditions } from '../indicators/service.ts';
 
 const routes: FastifyPluginAsync = async (app) => {
   app.get('/about/data', { config: { access: access.public } }, async (_request, reply) => {
-    return reply.page('about/views/about-data.njk', { pageTitle: 'About the data', editions: await listEditions(app.database.db), caveat: comparabilityCaveat });
+    const editions = (await listEditions(app.database.db)).map((e) => ({ ...e, lsoaCountText: e.lsoaCount.toLocaleString('en-GB') }));
+    return reply.page('about/views/about-data.njk', { pageTitle: 'About the data', editions, caveat: comparabilityCaveat });
   });
 };
 

@@ -11,10 +11,12 @@ export const knownVintages: Record<string, { type: AreaType; year: number; label
   lsoa21: { type: 'lsoa', year: 2021, label: 'LSOA (2021)', pattern: /^E01\d{6}$/ },
   ward19: { type: 'ward', year: 2019, label: 'Electoral ward (December 2019)', pattern: /^E05\d{6}$/ },
   ward24: { type: 'ward', year: 2024, label: 'Electoral ward (2024)', pattern: /^E05\d{6}$/ },
+  ward25: { type: 'ward', year: 2025, label: 'Electoral ward (2025)', pattern: /^E05\d{6}$/ },
   lad13: { type: 'lad', year: 2013, label: 'Local authority district (2013)', pattern: /^E0[6-9]\d{6}$/ },
   lad19: { type: 'lad', year: 2019, label: 'Local authority district (2019)', pattern: /^E0[6-9]\d{6}$/ },
   lad22: { type: 'lad', year: 2022, label: 'Local authority district (2022)', pattern: /^E0[6-9]\d{6}$/ },
   lad24: { type: 'lad', year: 2024, label: 'Local authority district (2024)', pattern: /^E0[6-9]\d{6}$/ },
+  lad25: { type: 'lad', year: 2025, label: 'Local authority district (2025)', pattern: /^E0[6-9]\d{6}$/ },
   ccg20: { type: 'ccg', year: 2020, label: 'Clinical commissioning group (April 2020)', pattern: /^E38\d{6}$/ },
 };
 

@@ -1,0 +1,97 @@
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../platform/audit/audit.ts';
+import { queryRows } from '../../platform/db/database.ts';
+import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
+import { bundledDataDir } from '../indicators/bundled-data.ts';
+import { importBoundaries } from './boundaries.ts';
+import { importLookup } from './lookups.ts';
+
+const fixtures = path.resolve('tests/fixtures/boundaries');
+
+describe.each(engines)('boundaries on %s', (engine) => {
+  let database: TestDatabase;
+  let dir: string;
+  const rows = <T>(q: ReturnType<typeof sql>) => queryRows<T>(database.db, q);
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    dir = await mkdtemp(path.join(tmpdir(), 'patchwork-geo-'));
+    await importLookup(database.db, path.join(bundledDataDir, 'ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), cliActor);
+  });
+  afterAll(async () => {
+    await database?.drop();
+  });
+
+  it('loads LSOA and ward polygons from a folder as valid WGS84 multipolygons', async () => {
+    const lsoas = await importBoundaries(database.db, path.join(fixtures, 'lsoa21'), cliActor);
+    expect(lsoas).toMatchObject({ vintage: 'lsoa21', files: 2 });
+    const wards = await importBoundaries(database.db, path.join(fixtures, 'ward25'), cliActor);
+    expect(wards).toMatchObject({ vintage: 'ward25', files: 2 });
+    const [leeds] = await rows<{ n: number }>(sql`
+      select count(*)::int as n from areas a join area_lookups l on l.from_vintage = 'lsoa21' and l.from_code = a.code and l.to_vintage = 'lad24' and l.to_code = 'E08000035'
+      where a.vintage = 'lsoa21' and a.boundary is not null`);
+    expect(leeds!.n).toBe(488);
+    const [shape] = await rows<{ invalid: number; srid: number; types: string }>(sql`
+      select count(*) filter (where not ST_IsValid(boundary))::int as invalid, max(ST_SRID(boundary)) as srid, string_agg(distinct GeometryType(boundary), ',') as types
+      from areas where boundary is not null`);
+    expect(shape).toEqual({ invalid: 0, srid: 4326, types: 'MULTIPOLYGON' });
+    // Every centroid lies inside its own area.
+    const [outside] = await rows<{ n: number }>(sql`select count(*)::int as n from areas where boundary is not null and not ST_Contains(boundary, centroid)`);
+    expect(outside!.n).toBe(0);
+  });
+
+  it('derives 2021 LSOA → 2025 ward, agreeing with the ONS 2024 best fit for nearly every LSOA', async () => {
+    const [counts] = await rows<{ lsoas: number; linked: number; agree: number; comparable: number }>(sql`
+      select
+        (select count(*)::int from areas where vintage = 'lsoa21' and boundary is not null) as lsoas,
+        (select count(distinct from_code)::int from area_lookups where from_vintage = 'lsoa21' and to_vintage = 'ward25') as linked,
+        (select count(*)::int from area_lookups d join area_lookups o on o.from_vintage = 'lsoa21' and o.from_code = d.from_code and o.to_vintage = 'ward24'
+          where d.from_vintage = 'lsoa21' and d.to_vintage = 'ward25' and d.to_code = o.to_code) as agree,
+        (select count(*)::int from area_lookups d join area_lookups o on o.from_vintage = 'lsoa21' and o.from_code = d.from_code and o.to_vintage = 'ward24'
+          join areas w on w.vintage = 'ward25' and w.code = o.to_code
+          where d.from_vintage = 'lsoa21' and d.to_vintage = 'ward25') as comparable`);
+    expect(counts!.linked).toBe(counts!.lsoas);
+    // Where the 2024 ward still exists in 2025, the derived fit should be the same ward almost always.
+    expect(counts!.agree / counts!.comparable).toBeGreaterThan(0.95);
+    const [method] = await rows<{ method: string }>(sql`select distinct method from area_lookups where to_vintage = 'ward25' and from_vintage = 'lsoa21'`);
+    expect(method!.method).toBe('derived-point-in-polygon');
+  });
+
+  it('reprojects British National Grid, and refuses what is not a polygon', async () => {
+    const bng = path.join(dir, 'bng.geojson');
+    await writeFile(
+      bng,
+      JSON.stringify({
+        type: 'FeatureCollection',
+        crs: { type: 'name', properties: { name: 'urn:ogc:def:crs:EPSG::27700' } },
+        features: [{ type: 'Feature', properties: { WD24CD: 'E05099999', WD24NM: 'Test ward' }, geometry: { type: 'Polygon', coordinates: [[[430000, 433000], [431000, 433000], [431000, 434000], [430000, 434000], [430000, 433000]]] } }],
+      }),
+    );
+    await importBoundaries(database.db, bng, cliActor);
+    const [point] = await rows<{ x: number; y: number }>(sql`select ST_X(centroid) as x, ST_Y(centroid) as y from areas where vintage = 'ward24' and code = 'E05099999'`);
+    expect(point!.x).toBeCloseTo(-1.54, 1); // central Leeds
+    expect(point!.y).toBeCloseTo(53.79, 1);
+
+    const bad = path.join(dir, 'bad.geojson');
+    await writeFile(bad, JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { WD24CD: 'E05099998', WD24NM: 'x' }, geometry: { type: 'Point', coordinates: [0, 51] } }] }));
+    await expect(importBoundaries(database.db, bad, cliActor)).rejects.toThrow(/E05099998 in bad.geojson has a Point, not a polygon/);
+    const [absent] = await rows<{ n: number }>(sql`select count(*)::int as n from areas where code = 'E05099998'`);
+    expect(absent!.n).toBe(0);
+  });
+
+  it('repairs a self-intersecting polygon and says so', async () => {
+    const bowtie = path.join(dir, 'bowtie.geojson');
+    await writeFile(
+      bowtie,
+      JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { WD24CD: 'E05099997', WD24NM: 'Bow tie' }, geometry: { type: 'Polygon', coordinates: [[[-1.5, 53.8], [-1.4, 53.9], [-1.4, 53.8], [-1.5, 53.9], [-1.5, 53.8]]] } }] }),
+    );
+    const result = await importBoundaries(database.db, bowtie, cliActor);
+    expect(result.repaired).toBe(1);
+    const [valid] = await rows<{ ok: boolean }>(sql`select ST_IsValid(boundary) as ok from areas where code = 'E05099997'`);
+    expect(valid!.ok).toBe(true);
+  });
+});

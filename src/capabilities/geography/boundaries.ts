@@ -1,0 +1,168 @@
+import { readdir, readFile, stat } from 'node:fs/promises';
+import path from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { sql } from 'drizzle-orm';
+import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
+import { ImportError, type RowProblem } from '../../platform/data/csv.ts';
+import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
+import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from './lookups.ts';
+import { areaLookups, areas } from './schema.ts';
+
+/** The boundary layouts Patchwork reads, recognised by their code property. */
+const layouts = [
+  { codeProperty: 'LSOA11CD', nameProperty: 'LSOA11NM', vintage: 'lsoa11' },
+  { codeProperty: 'LSOA21CD', nameProperty: 'LSOA21NM', vintage: 'lsoa21' },
+  { codeProperty: 'WD25CD', nameProperty: 'WD25NM', vintage: 'ward25', parent: { codeProperty: 'LAD25CD', nameProperty: 'LAD25NM', vintage: 'lad25' } },
+  { codeProperty: 'WD24CD', nameProperty: 'WD24NM', vintage: 'ward24' },
+] as const;
+
+type Feature = { type: string; properties?: Record<string, unknown>; geometry?: { type: string } | null };
+type Collection = { type: string; crs?: { properties?: { name?: string } }; features?: Feature[] };
+
+/** EPSG code of a GeoJSON collection's declared CRS: WGS84 unless it says otherwise (e.g. British National Grid). */
+function sridOf(collection: Collection, file: string): number {
+  const name = collection.crs?.properties?.name;
+  if (!name || /CRS84$|EPSG:?:?4326$/i.test(name)) return 4326;
+  const match = /EPSG:{1,2}(\d+)$/i.exec(name);
+  if (!match) throw new ImportError(file, [], `${file} declares a coordinate system Patchwork cannot read (${name}): use WGS84 or an EPSG code.`);
+  return Number(match[1]);
+}
+
+async function filesOf(target: string): Promise<string[]> {
+  const info = await stat(target).catch(() => null);
+  if (!info) throw new ImportError(target, [], `${target} does not exist.`);
+  if (info.isFile()) return [target];
+  return (await readdir(target))
+    .filter((f) => /\.geojson(\.gz)?$|\.json(\.gz)?$/.test(f))
+    .sort()
+    .map((f) => path.join(target, f));
+}
+
+export type BoundaryImportResult = { vintage: string; files: number; areas: number; repaired: number; duplicates: number; derived: Record<string, number> };
+
+/**
+ * Loads area boundaries from GeoJSON (one file, e.g. one LAD's, or a folder of them), reprojecting to
+ * WGS84 and repairing invalid shapes with ST_MakeValid (the number repaired is reported). An area in two
+ * files (districts that changed) is kept once. All in one transaction; then lookups that no official
+ * file gives are derived in PostGIS (see deriveLookups).
+ */
+export async function importBoundaries(db: Db, target: string, actor: Actor): Promise<BoundaryImportResult> {
+  const files = await filesOf(target);
+  if (!files.length) throw new ImportError(target, [], `${target} has no .geojson files.`);
+  const problems: RowProblem[] = [];
+  let layout: (typeof layouts)[number] | undefined;
+  const features = new Map<string, { name: string; geometry: string; srid: number; parent?: { code: string; name: string } }>();
+  let duplicates = 0;
+
+  for (const file of files) {
+    let collection: Collection;
+    try {
+      const raw = await readFile(file);
+      collection = JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')) as Collection;
+    } catch (error) {
+      throw new ImportError(file, [], `${file} is not readable GeoJSON (${(error as Error).message}).`);
+    }
+    if (collection.type !== 'FeatureCollection' || !Array.isArray(collection.features)) throw new ImportError(file, [], `${file} is not a GeoJSON FeatureCollection.`);
+    const srid = sridOf(collection, file);
+    collection.features.forEach((feature, i) => {
+      const properties = feature.properties ?? {};
+      const here = layouts.find((l) => l.codeProperty in properties);
+      if (!here) {
+        problems.push({ row: i + 1, column: 'properties', message: `feature ${i + 1} of ${path.basename(file)} has none of ${layouts.map((l) => l.codeProperty).join(', ')}` });
+        return;
+      }
+      if (layout && here !== layout) {
+        problems.push({ row: i + 1, column: here.codeProperty, message: `${path.basename(file)} mixes ${layout.vintage} and ${here.vintage} areas: import one kind at a time` });
+        return;
+      }
+      layout = here;
+      const code = String(properties[here.codeProperty] ?? '').trim();
+      if (!knownVintages[here.vintage]!.pattern.test(code)) {
+        problems.push({ row: i + 1, column: here.codeProperty, message: `"${code}" in ${path.basename(file)} is not a ${knownVintages[here.vintage]!.label} code` });
+        return;
+      }
+      const type = feature.geometry?.type;
+      if (type !== 'Polygon' && type !== 'MultiPolygon') {
+        problems.push({ row: i + 1, column: 'geometry', message: `${code} in ${path.basename(file)} has ${type ? `a ${type}` : 'no geometry'}, not a polygon` });
+        return;
+      }
+      if (features.has(code)) {
+        duplicates++;
+        return;
+      }
+      const parent =
+        'parent' in here && here.parent
+          ? { code: String(properties[here.parent.codeProperty] ?? '').trim(), name: String(properties[here.parent.nameProperty] ?? '').trim() }
+          : undefined;
+      features.set(code, { name: String(properties[here.nameProperty] ?? code).trim() || code, geometry: JSON.stringify(feature.geometry), srid, parent });
+    });
+    if (problems.length >= 50) break;
+  }
+  if (problems.length) throw new ImportError(target, problems);
+  if (!layout) throw new ImportError(target, [], `${target} has no features.`);
+  const vintage = layout.vintage;
+  const parentVintage = 'parent' in layout && layout.parent ? layout.parent.vintage : undefined;
+
+  return db.transaction(async (tx) => {
+    await ensureVintages(tx, parentVintage ? [vintage, parentVintage] : [vintage]);
+    const entries = [...features];
+    await upsertAreas(tx, vintage, entries.map(([code, f]) => ({ code, name: f.name })));
+    let repaired = 0;
+    for (let i = 0; i < entries.length; i += 500) {
+      const batch = entries.slice(i, i + 500);
+      const [row] = await queryRows<{ repaired: number }>(
+        tx,
+        sql`with input as (
+              select code, ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(g), s), 4326) as geom
+              from unnest(${sql.param(batch.map(([c]) => c))}::text[], ${sql.param(batch.map(([, f]) => f.geometry))}::text[], ${sql.param(batch.map(([, f]) => f.srid))}::int[]) as t(code, g, s)
+            ), fixed as (
+              select code, not ST_IsValid(geom) as was_invalid,
+                ST_Multi(ST_CollectionExtract(case when ST_IsValid(geom) then geom else ST_MakeValid(geom) end, 3)) as geom
+              from input
+            ), updated as (
+              update ${areas} a set boundary = f.geom, centroid = ST_PointOnSurface(f.geom)
+              from fixed f where a.vintage = ${vintage} and a.code = f.code
+              returning f.was_invalid
+            )
+            select count(*) filter (where was_invalid)::int as repaired from updated`,
+      );
+      repaired += row?.repaired ?? 0;
+    }
+    if (parentVintage) {
+      const parents = new Map(entries.filter(([, f]) => f.parent?.code).map(([, f]) => [f.parent!.code, f.parent!.name || f.parent!.code]));
+      await upsertAreas(tx, parentVintage, [...parents].map(([code, name]) => ({ code, name })));
+      const source = `boundaries ${path.basename(target)}`;
+      await replaceLookups(
+        tx,
+        [[vintage, parentVintage]],
+        entries.filter(([, f]) => f.parent?.code).map(([code, f]) => ({ fromVintage: vintage, fromCode: code, toVintage: parentVintage, toCode: f.parent!.code, method: 'published', changeCode: null, source })),
+        source,
+      );
+    }
+    const derived = await deriveLookups(tx);
+    await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, areas: entries.length, repaired, duplicates, derived } });
+    return { vintage, files: files.length, areas: entries.length, repaired, duplicates, derived };
+  });
+}
+
+/**
+ * Lookups no official file gives, derived from boundaries: each 2021 LSOA to the 2025 ward containing a
+ * point inside it (ST_PointOnSurface, so the point is always within the LSOA) — the ONS best-fit idea,
+ * by location rather than population. Recorded as method derived-point-in-polygon.
+ */
+export async function deriveLookups(tx: Tx): Promise<Record<string, number>> {
+  const result: Record<string, number> = {};
+  for (const [from, to] of [['lsoa21', 'ward25']] as const) {
+    await tx.execute(sql`delete from ${areaLookups} where from_vintage = ${from} and to_vintage = ${to} and method = 'derived-point-in-polygon'`);
+    await tx.execute(sql`
+      insert into ${areaLookups} (from_vintage, from_code, to_vintage, to_code, method, source)
+      select distinct on (l.code) ${from}, l.code, ${to}, w.code, 'derived-point-in-polygon', 'derived from boundaries: a point inside each LSOA, in the ward containing it'
+      from ${areas} l join ${areas} w on w.vintage = ${to} and ST_Contains(w.boundary, l.centroid)
+      where l.vintage = ${from} and l.centroid is not null
+      order by l.code, w.code
+      on conflict do nothing`);
+    const [row] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from ${areaLookups} where from_vintage = ${from} and to_vintage = ${to}`);
+    result[`${from}→${to}`] = row?.n ?? 0;
+  }
+  return result;
+}
