@@ -14,7 +14,7 @@ import { importLookup } from '../capabilities/geography/lookups.ts';
 import { importBoundaries } from '../capabilities/geography/boundaries.ts';
 import { editionCatalogue, importIodEdition } from '../capabilities/indicators/iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
-import { hasEditions, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
+import { bundledDataLoaded, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
 
 /** A failure the person at the terminal can act on: printed without a stack trace. */
 class CliError extends Error {}
@@ -43,7 +43,7 @@ program
     const database = await openDatabase(databaseOptionsFromConfig(config));
     await database.migrate();
     // A new embedded installation shows real data at once; later starts reuse it.
-    if (database.engine === 'pglite' && !(await hasEditions(database.db))) {
+    if (database.engine === 'pglite' && !(await bundledDataLoaded(database.db))) {
       console.error('Loading the bundled national data (first start only)…');
       await loadBundledData(database.db, cliActor, terminalProgress());
     }

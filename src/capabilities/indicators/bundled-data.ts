@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { count } from 'drizzle-orm';
 import type { Actor } from '../../platform/audit/audit.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { importLookup } from '../geography/lookups.ts';
@@ -32,6 +31,8 @@ export const bundledSteps: Step[] = [
   { label: 'IoD2025', run: (db, a) => importIodEdition(db, 'iod2025', [file('iod2025/imd2025_england_lsoa21.csv.gz')], a) },
 ];
 
+const bundledEditions = ['iod2015', 'iod2019', 'iod2025'];
+
 export type Progress = (done: number, total: number, label: string) => void;
 
 export async function loadBundledData(db: Db, actor: Actor, progress: Progress = () => {}): Promise<void> {
@@ -42,7 +43,11 @@ export async function loadBundledData(db: Db, actor: Actor, progress: Progress =
   progress(bundledSteps.length, bundledSteps.length, 'done');
 }
 
-export async function hasEditions(db: Db): Promise<boolean> {
-  const [row] = await db.select({ n: count() }).from(editions);
-  return (row?.n ?? 0) > 0;
+/**
+ * Whether the bundled load ever finished: every bundled edition is there. A start interrupted part-way
+ * (the load takes about a minute) is completed on the next start, since every step is idempotent.
+ */
+export async function bundledDataLoaded(db: Db): Promise<boolean> {
+  const loaded = new Set((await db.select({ id: editions.id }).from(editions)).map((e) => e.id));
+  return bundledEditions.every((id) => loaded.has(id));
 }

@@ -9,7 +9,7 @@ import { ImportError, readCsv } from '../../platform/data/csv.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { startTestApp } from '../../../tests/support/app.ts';
-import { bundledDataDir, loadBundledData } from './bundled-data.ts';
+import { bundledDataDir, bundledDataLoaded, loadBundledData } from './bundled-data.ts';
 import { importIodEdition } from './iod-import.ts';
 
 /** Facts the published files imply, computed here from the files themselves. */
@@ -31,7 +31,9 @@ describe.each(engines)('the national data spine on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
+    expect(await bundledDataLoaded(database.db)).toBe(false);
     await loadBundledData(database.db, cliActor);
+    expect(await bundledDataLoaded(database.db)).toBe(true);
     app = await startTestApp(database);
   }, 600_000);
   afterAll(async () => {

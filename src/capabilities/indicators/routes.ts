@@ -101,11 +101,16 @@ function sendCsv(reply: FastifyReply, filename: string, body: string) {
 
 const sortable = ['name', 'code', 'imdRank', 'population'] as const;
 
+/** A problem document for this request: 404 when something named is not loaded, 400 when the ask makes no sense. */
+function problemFor(request: FastifyRequest, reply: FastifyReply, status: 400 | 404, title: string, detail: string) {
+  return sendProblem(reply, { type: 'about:blank', title, status, detail, instance: request.url });
+}
+
 export const indicatorRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const db = () => app.database.db;
   const noEdition = (request: FastifyRequest, reply: FastifyReply, id?: string) =>
-    sendProblem(reply, { type: 'about:blank', title: 'Edition not found', status: 404, detail: id ? `No edition "${id}" is loaded.` : 'No edition is loaded yet.', instance: request.url });
+    problemFor(request, reply, 404, 'Edition not found', id ? `No edition "${id}" is loaded.` : 'No edition is loaded yet.');
 
   app.get(
     '/api/v1/editions',
@@ -168,7 +173,7 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
       const vintage = vintageFor(edition, level);
       const area = await findArea(db(), vintage, request.params.code);
       if (!area) {
-        return sendProblem(reply, { type: 'about:blank', title: 'Area not found', status: 404, detail: `${request.params.code} is not a ${vintage} area in ${edition.id}.`, instance: request.url });
+        return problemFor(request, reply, 404, 'Area not found', `${request.params.code} is not a ${vintage} area in ${edition.id}.`);
       }
       const [summary] = level === 'lsoa' ? [null] : await summaries(db(), edition, level, request.query.domain, [area.code]);
       const [lsoa] = level === 'lsoa' ? await lsoaFigures(db(), edition, undefined, area.code) : [null];
@@ -207,9 +212,9 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
       const edition = await findEdition(db(), request.query.edition);
       if (!edition) return noEdition(request, reply, request.query.edition);
       const level = levelOf(request.params.code)!;
-      if (level === 'lsoa') return sendProblem(reply, { type: 'about:blank', title: 'An LSOA has no LSOAs within it', status: 400, detail: 'Ask for the LSOAs of a ward (E05…) or district (E06–E09…).', instance: request.url });
+      if (level === 'lsoa') return problemFor(request, reply, 400, 'An LSOA has no LSOAs within it', 'Ask for the LSOAs of a ward (E05…) or district (E06–E09…).');
       if (!(await findArea(db(), vintageFor(edition, level), request.params.code))) {
-        return sendProblem(reply, { type: 'about:blank', title: 'Area not found', status: 404, detail: `${request.params.code} is not a ${vintageFor(edition, level)} area in ${edition.id}.`, instance: request.url });
+        return problemFor(request, reply, 404, 'Area not found', `${request.params.code} is not a ${vintageFor(edition, level)} area in ${edition.id}.`);
       }
       const lsoas = sortLsoas(await lsoaFigures(db(), edition, { level, code: request.params.code }), request.query.sort);
       if (wantsCsv(request, request.query.format)) return sendCsv(reply, `${edition.id}-${request.params.code}-lsoas.csv`, lsoaCsv(lsoas));
@@ -232,9 +237,9 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const edition = await findEdition(db(), request.query.edition);
       if (!edition) return noEdition(request, reply, request.query.edition);
-      if (levelOf(request.params.code) !== 'lad') return sendProblem(reply, { type: 'about:blank', title: 'Only districts have wards here', status: 400, detail: 'Ask for the wards of a local authority district (E06–E09…).', instance: request.url });
+      if (levelOf(request.params.code) !== 'lad') return problemFor(request, reply, 400, 'Only districts have wards here', 'Ask for the wards of a local authority district (E06–E09…).');
       if (!(await findArea(db(), edition.ladVintage, request.params.code))) {
-        return sendProblem(reply, { type: 'about:blank', title: 'Area not found', status: 404, detail: `${request.params.code} is not a ${edition.ladVintage} district in ${edition.id}.`, instance: request.url });
+        return problemFor(request, reply, 404, 'Area not found', `${request.params.code} is not a ${edition.ladVintage} district in ${edition.id}.`);
       }
       const wards = await wardsInLad(db(), edition, request.params.code, request.query.domain);
       if (wantsCsv(request, request.query.format)) return sendCsv(reply, `${edition.id}-${request.params.code}-wards.csv`, summaryCsv(wards));
@@ -288,15 +293,15 @@ export const changeRoute: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const { from: fromId, to: toId, domain } = request.query;
       const [from, to] = [await findEdition(db(), fromId), await findEdition(db(), toId)];
-      if (!from || !to) return sendProblem(reply, { type: 'about:blank', title: 'Edition not found', status: 404, detail: `No edition "${!from ? fromId : toId}" is loaded.`, instance: request.url });
+      if (!from || !to) return problemFor(request, reply, 404, 'Edition not found', `No edition "${!from ? fromId : toId}" is loaded.`);
       const level = levelOf(request.params.code);
-      if (level === 'lsoa' || !level) return sendProblem(reply, { type: 'about:blank', title: 'Change is reported for wards and districts', status: 400, detail: 'Ask for a ward (E05…) or district (E06–E09…); its LSOAs are listed in the answer.', instance: request.url });
+      if (level === 'lsoa' || !level) return problemFor(request, reply, 400, 'Change is reported for wards and districts', 'Ask for a ward (E05…) or district (E06–E09…); its LSOAs are listed in the answer.');
       const counts = async (edition: Edition) => {
         const [s] = await summaries(db(), edition, level, domain, [request.params.code]);
         return s ? { edition: edition.id, vintage: vintageFor(edition, level), lsoaCount: s.lsoaCount!, decileCounts: s.decileCounts!, mostDeprived1pct: s.mostDeprived1pct! } : null;
       };
       const [then, now] = [await counts(from), await counts(to)];
-      if (!then && !now) return sendProblem(reply, { type: 'about:blank', title: 'Area not found', status: 404, detail: `${request.params.code} is in neither ${from.id} nor ${to.id}.`, instance: request.url });
+      if (!then && !now) return problemFor(request, reply, 404, 'Area not found', `${request.params.code} is in neither ${from.id} nor ${to.id}.`);
       const lsoas = now ? await lsoaChanges(db(), from, to, { level, code: request.params.code }, domain) : [];
       if (wantsCsv(request, request.query.format)) {
         return sendCsv(
