@@ -1,4 +1,4 @@
-import { mkdtemp, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { sql } from 'drizzle-orm';
@@ -30,7 +30,7 @@ describe.each(engines)('boundaries on %s', (engine) => {
     const lsoas = await importBoundaries(database.db, path.join(fixtures, 'lsoa21'), cliActor);
     expect(lsoas).toMatchObject({ vintage: 'lsoa21', files: 2 });
     const wards = await importBoundaries(database.db, path.join(fixtures, 'ward25'), cliActor);
-    expect(wards).toMatchObject({ vintage: 'ward25', files: 2 });
+    expect(wards).toMatchObject({ vintage: 'ward25', vintages: { ward25: expect.any(Number) }, files: 2 });
     const [leeds] = await rows<{ n: number }>(sql`
       select count(*)::int as n from areas a join area_lookups l on l.from_vintage = 'lsoa21' and l.from_code = a.code and l.to_vintage = 'lad24' and l.to_code = 'E08000035'
       where a.vintage = 'lsoa21' and a.boundary is not null`);
@@ -81,6 +81,21 @@ describe.each(engines)('boundaries on %s', (engine) => {
     await expect(importBoundaries(database.db, bad, cliActor)).rejects.toThrow(/E05099998 in bad.geojson has a Point, not a polygon/);
     const [absent] = await rows<{ n: number }>(sql`select count(*)::int as n from areas where code = 'E05099998'`);
     expect(absent!.n).toBe(0);
+  });
+
+  it('loads a folder holding two ward vintages (as the published ward folders do) as two vintages', async () => {
+    const mixed = path.join(dir, 'mixed');
+    await mkdir(mixed);
+    await copyFile(path.join(fixtures, 'ward25/E06000009.geojson.gz'), path.join(mixed, 'E06000009.geojson.gz'));
+    await writeFile(
+      path.join(mixed, 'E07000246.geojson'),
+      JSON.stringify({ type: 'FeatureCollection', features: [{ type: 'Feature', properties: { WD22CD: 'E05014339', WD22NM: "Bishop's Hull & Taunton West", LAD22CD: 'E07000246', LAD22NM: 'Somerset West and Taunton' }, geometry: { type: 'Polygon', coordinates: [[[-3.15, 51.0], [-3.1, 51.0], [-3.1, 51.02], [-3.15, 51.02], [-3.15, 51.0]]] } }] }),
+    );
+    const result = await importBoundaries(database.db, mixed, cliActor);
+    expect(result.vintages).toEqual({ ward25: expect.any(Number), ward22: 1 });
+    expect(result.vintages.ward25).toBeGreaterThan(10);
+    const [parent] = await rows<{ to_code: string }>(sql`select to_code from area_lookups where from_vintage = 'ward22' and from_code = 'E05014339' and to_vintage = 'lad22'`);
+    expect(parent!.to_code).toBe('E07000246');
   });
 
   it('repairs a self-intersecting polygon and says so', async () => {

@@ -14,7 +14,10 @@ const layouts = [
   { codeProperty: 'LSOA21CD', nameProperty: 'LSOA21NM', vintage: 'lsoa21' },
   { codeProperty: 'WD25CD', nameProperty: 'WD25NM', vintage: 'ward25', parent: { codeProperty: 'LAD25CD', nameProperty: 'LAD25NM', vintage: 'lad25' } },
   { codeProperty: 'WD24CD', nameProperty: 'WD24NM', vintage: 'ward24' },
+  { codeProperty: 'WD22CD', nameProperty: 'WD22NM', vintage: 'ward22', parent: { codeProperty: 'LAD22CD', nameProperty: 'LAD22NM', vintage: 'lad22' } },
 ] as const;
+type Layout = (typeof layouts)[number];
+type Parsed = { name: string; geometry: string; srid: number; parent?: { code: string; name: string } };
 
 type Feature = { type: string; properties?: Record<string, unknown>; geometry?: { type: string } | null };
 type Collection = { type: string; crs?: { properties?: { name?: string } }; features?: Feature[] };
@@ -38,20 +41,29 @@ async function filesOf(target: string): Promise<string[]> {
     .map((f) => path.join(target, f));
 }
 
-export type BoundaryImportResult = { vintage: string; files: number; areas: number; repaired: number; duplicates: number; derived: Record<string, number> };
+export type BoundaryImportResult = {
+  /** The main vintage (the one with most areas); `areas` counts every vintage. */
+  vintage: string;
+  vintages: Record<string, number>;
+  files: number;
+  areas: number;
+  repaired: number;
+  duplicates: number;
+  derived: Record<string, number>;
+};
 
 /**
  * Loads area boundaries from GeoJSON (one file, e.g. one LAD's, or a folder of them), reprojecting to
  * WGS84 and repairing invalid shapes with ST_MakeValid (the number repaired is reported). An area in two
- * files (districts that changed) is kept once. All in one transaction; then lookups that no official
+ * files (districts that changed) is kept once. A folder may hold more than one vintage (the published ward
+ * folders keep a few districts' older wards): each is loaded as its own. All in one transaction; then lookups that no official
  * file gives are derived in PostGIS (see deriveLookups).
  */
 export async function importBoundaries(db: Db, target: string, actor: Actor): Promise<BoundaryImportResult> {
   const files = await filesOf(target);
   if (!files.length) throw new ImportError(target, [], `${target} has no .geojson files.`);
   const problems: RowProblem[] = [];
-  let layout: (typeof layouts)[number] | undefined;
-  const features = new Map<string, { name: string; geometry: string; srid: number; parent?: { code: string; name: string } }>();
+  const byVintage = new Map<Layout, Map<string, Parsed>>();
   let duplicates = 0;
 
   for (const file of files) {
@@ -71,11 +83,8 @@ export async function importBoundaries(db: Db, target: string, actor: Actor): Pr
         problems.push({ row: i + 1, column: 'properties', message: `feature ${i + 1} of ${path.basename(file)} has none of ${layouts.map((l) => l.codeProperty).join(', ')}` });
         return;
       }
-      if (layout && here !== layout) {
-        problems.push({ row: i + 1, column: here.codeProperty, message: `${path.basename(file)} mixes ${layout.vintage} and ${here.vintage} areas: import one kind at a time` });
-        return;
-      }
-      layout = here;
+      const features = byVintage.get(here) ?? new Map<string, Parsed>();
+      byVintage.set(here, features);
       const code = String(properties[here.codeProperty] ?? '').trim();
       if (!knownVintages[here.vintage]!.pattern.test(code)) {
         problems.push({ row: i + 1, column: here.codeProperty, message: `"${code}" in ${path.basename(file)} is not a ${knownVintages[here.vintage]!.label} code` });
@@ -99,50 +108,63 @@ export async function importBoundaries(db: Db, target: string, actor: Actor): Pr
     if (problems.length >= 50) break;
   }
   if (problems.length) throw new ImportError(target, problems);
-  if (!layout) throw new ImportError(target, [], `${target} has no features.`);
-  const vintage = layout.vintage;
-  const parentVintage = 'parent' in layout && layout.parent ? layout.parent.vintage : undefined;
+  if (!byVintage.size) throw new ImportError(target, [], `${target} has no features.`);
 
   return db.transaction(async (tx) => {
-    await ensureVintages(tx, parentVintage ? [vintage, parentVintage] : [vintage]);
-    const entries = [...features];
-    await upsertAreas(tx, vintage, entries.map(([code, f]) => ({ code, name: f.name })));
     let repaired = 0;
-    for (let i = 0; i < entries.length; i += 500) {
-      const batch = entries.slice(i, i + 500);
-      const [row] = await queryRows<{ repaired: number }>(
-        tx,
-        sql`with input as (
-              select code, ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(g), s), 4326) as geom
-              from unnest(${sql.param(batch.map(([c]) => c))}::text[], ${sql.param(batch.map(([, f]) => f.geometry))}::text[], ${sql.param(batch.map(([, f]) => f.srid))}::int[]) as t(code, g, s)
-            ), fixed as (
-              select code, not ST_IsValid(geom) as was_invalid,
-                ST_Multi(ST_CollectionExtract(case when ST_IsValid(geom) then geom else ST_MakeValid(geom) end, 3)) as geom
-              from input
-            ), updated as (
-              update ${areas} a set boundary = f.geom, centroid = ST_PointOnSurface(f.geom)
-              from fixed f where a.vintage = ${vintage} and a.code = f.code
-              returning f.was_invalid
-            )
-            select count(*) filter (where was_invalid)::int as repaired from updated`,
-      );
-      repaired += row?.repaired ?? 0;
-    }
-    if (parentVintage) {
-      const parents = new Map(entries.filter(([, f]) => f.parent?.code).map(([, f]) => [f.parent!.code, f.parent!.name || f.parent!.code]));
-      await upsertAreas(tx, parentVintage, [...parents].map(([code, name]) => ({ code, name })));
-      const source = `boundaries ${path.basename(target)}`;
-      await replaceLookups(
-        tx,
-        [[vintage, parentVintage]],
-        entries.filter(([, f]) => f.parent?.code).map(([code, f]) => ({ fromVintage: vintage, fromCode: code, toVintage: parentVintage, toCode: f.parent!.code, method: 'published', changeCode: null, source })),
-        source,
-      );
+    const vintages: Record<string, number> = {};
+    for (const [layout, features] of byVintage) {
+      repaired += await writeBoundaries(tx, layout, features, target);
+      vintages[layout.vintage] = features.size;
     }
     const derived = await deriveLookups(tx);
-    await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, areas: entries.length, repaired, duplicates, derived } });
-    return { vintage, files: files.length, areas: entries.length, repaired, duplicates, derived };
+    const areasLoaded = Object.values(vintages).reduce((a, b) => a + b, 0);
+    const vintage = Object.entries(vintages).sort((a, b) => b[1] - a[1])[0]![0];
+    await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, vintages, repaired, duplicates, derived } });
+    return { vintage, vintages, files: files.length, areas: areasLoaded, repaired, duplicates, derived };
   });
+}
+
+/** Writes one vintage's areas and shapes; returns how many shapes had to be repaired. */
+async function writeBoundaries(tx: Tx, layout: Layout, features: Map<string, Parsed>, target: string): Promise<number> {
+  const vintage = layout.vintage;
+  const parentVintage = 'parent' in layout && layout.parent ? layout.parent.vintage : undefined;
+  await ensureVintages(tx, parentVintage ? [vintage, parentVintage] : [vintage]);
+  const entries = [...features];
+  await upsertAreas(tx, vintage, entries.map(([code, f]) => ({ code, name: f.name })));
+  let repaired = 0;
+  for (let i = 0; i < entries.length; i += 500) {
+    const batch = entries.slice(i, i + 500);
+    const [row] = await queryRows<{ repaired: number }>(
+      tx,
+      sql`with input as (
+            select code, ST_Transform(ST_SetSRID(ST_GeomFromGeoJSON(g), s), 4326) as geom
+            from unnest(${sql.param(batch.map(([c]) => c))}::text[], ${sql.param(batch.map(([, f]) => f.geometry))}::text[], ${sql.param(batch.map(([, f]) => f.srid))}::int[]) as t(code, g, s)
+          ), fixed as (
+            select code, not ST_IsValid(geom) as was_invalid,
+              ST_Multi(ST_CollectionExtract(case when ST_IsValid(geom) then geom else ST_MakeValid(geom) end, 3)) as geom
+            from input
+          ), updated as (
+            update ${areas} a set boundary = f.geom, centroid = ST_PointOnSurface(f.geom)
+            from fixed f where a.vintage = ${vintage} and a.code = f.code
+            returning f.was_invalid
+          )
+          select count(*) filter (where was_invalid)::int as repaired from updated`,
+    );
+    repaired += row?.repaired ?? 0;
+  }
+  if (parentVintage) {
+    const parents = new Map(entries.filter(([, f]) => f.parent?.code).map(([, f]) => [f.parent!.code, f.parent!.name || f.parent!.code]));
+    await upsertAreas(tx, parentVintage, [...parents].map(([code, name]) => ({ code, name })));
+    const source = `boundaries ${path.basename(target)}`;
+    await replaceLookups(
+      tx,
+      [[vintage, parentVintage]],
+      entries.filter(([, f]) => f.parent?.code).map(([code, f]) => ({ fromVintage: vintage, fromCode: code, toVintage: parentVintage, toCode: f.parent!.code, method: 'published', changeCode: null, source })),
+      source,
+    );
+  }
+  return repaired;
 }
 
 /**
