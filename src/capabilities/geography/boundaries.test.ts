@@ -9,6 +9,7 @@ import { createTestDatabase, engines, type TestDatabase } from '../../../tests/s
 import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { importBoundaries } from './boundaries.ts';
 import { importLookup } from './lookups.ts';
+import { deriveLsoa21Population, importPopulation } from '../indicators/population.ts';
 
 const fixtures = path.resolve('tests/fixtures/boundaries');
 
@@ -21,6 +22,7 @@ describe.each(engines)('boundaries on %s', (engine) => {
     database = await createTestDatabase(engine);
     dir = await mkdtemp(path.join(tmpdir(), 'patchwork-geo-'));
     await importLookup(database.db, path.join(bundledDataDir, 'ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), cliActor);
+    await importLookup(database.db, path.join(bundledDataDir, 'ons_lookups/LSOA11_LSOA21_LAD22_EW.csv.gz'), cliActor);
   });
   afterAll(async () => {
     await database?.drop();
@@ -59,6 +61,39 @@ describe.each(engines)('boundaries on %s', (engine) => {
     expect(counts!.agree / counts!.comparable).toBeGreaterThan(0.95);
     const [method] = await rows<{ method: string }>(sql`select distinct method from area_lookups where to_vintage = 'ward25' and from_vintage = 'lsoa21'`);
     expect(method!.method).toBe('derived-point-in-polygon');
+  });
+
+  it('measures how much of each split 2011 LSOA lies in each 2021 LSOA, once both are loaded', async () => {
+    const result = await importBoundaries(database.db, path.join(fixtures, 'lsoa11'), cliActor);
+    expect(result.derived['lsoa11→lsoa21 area shares']).toBeGreaterThan(0);
+    const splits = await rows<{ from_code: string; total: number; n: number; min: number; max: number }>(sql`
+      select l.from_code, sum(share) as total, count(*)::int as n, min(share) as min, max(share) as max
+      from area_lookups l join areas a on a.vintage = 'lsoa11' and a.code = l.from_code and a.boundary is not null
+      where l.from_vintage = 'lsoa11' and l.to_vintage = 'lsoa21' and l.change_code = 'S'
+      group by l.from_code`);
+    expect(splits.length).toBeGreaterThan(5);
+    for (const s of splits) {
+      expect(s.n).toBeGreaterThan(1);
+      // A split LSOA's pieces make up (almost exactly, given generalised boundaries) the whole of it.
+      expect(s.total).toBeGreaterThan(0.97);
+      expect(s.total).toBeLessThan(1.03);
+      expect(s.min).toBeGreaterThan(0);
+    }
+    const [unchanged] = await rows<{ n: number }>(sql`select count(*)::int as n from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'lsoa21' and change_code = 'U' and share is distinct from 1`);
+    expect(unchanged!.n).toBe(0);
+
+    // 2021-LSOA population estimates then share a split 2011 LSOA by area, keeping its total.
+    await importPopulation(database.db, path.join(bundledDataDir, 'population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), cliActor);
+    await database.db.transaction((tx) => deriveLsoa21Population(tx));
+    const [split] = splits.filter((s) => s.n === 2);
+    const parts = await rows<{ share: number; estimate: number; whole: number }>(sql`
+      select l.share, e.value as estimate, p.value as whole from area_lookups l
+      join indicator_values e on e.indicator_id = 'population.mid2020-estimate.lsoa21' and e.code = l.to_code
+      join indicator_values p on p.indicator_id = 'population.mid2020.lsoa11' and p.code = l.from_code
+      where l.from_vintage = 'lsoa11' and l.to_vintage = 'lsoa21' and l.from_code = ${split!.from_code}`);
+    expect(parts).toHaveLength(2);
+    expect(parts[0]!.estimate + parts[1]!.estimate).toBeCloseTo(parts[0]!.whole, 6);
+    expect(parts[0]!.estimate / parts[1]!.estimate).toBeCloseTo(parts[0]!.share / parts[1]!.share, 6);
   });
 
   it('reprojects British National Grid, and refuses what is not a polygon', async () => {

@@ -186,5 +186,27 @@ export async function deriveLookups(tx: Tx): Promise<Record<string, number>> {
     const [row] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from ${areaLookups} where from_vintage = ${from} and to_vintage = ${to}`);
     result[`${from}→${to}`] = row?.n ?? 0;
   }
+  // The ONS 2011 → 2021 LSOA lookup says which areas correspond, not how much of each: where both
+  // boundaries are loaded, record the share of the 2011 LSOA's area inside each 2021 LSOA, so values can be
+  // apportioned to split and irregular areas by area rather than equally.
+  const [shared] = await queryRows<{ n: number }>(
+    tx,
+    sql`with shares as (
+          select l.from_code, l.to_code,
+            case when ST_Area(a.boundary::geography) > 0
+              then ST_Area(ST_Intersection(a.boundary, b.boundary)::geography) / ST_Area(a.boundary::geography) end as share
+          from ${areaLookups} l
+          join ${areas} a on a.vintage = 'lsoa11' and a.code = l.from_code and a.boundary is not null
+          join ${areas} b on b.vintage = 'lsoa21' and b.code = l.to_code and b.boundary is not null
+          where l.from_vintage = 'lsoa11' and l.to_vintage = 'lsoa21' and l.change_code <> 'U'
+        ), updated as (
+          update ${areaLookups} l set share = s.share from shares s
+          where l.from_vintage = 'lsoa11' and l.to_vintage = 'lsoa21' and l.from_code = s.from_code and l.to_code = s.to_code
+          returning 1
+        )
+        select count(*)::int as n from updated`,
+  );
+  await tx.execute(sql`update ${areaLookups} set share = 1 where from_vintage = 'lsoa11' and to_vintage = 'lsoa21' and change_code = 'U' and share is distinct from 1`);
+  result['lsoa11→lsoa21 area shares'] = shared?.n ?? 0;
   return result;
 }

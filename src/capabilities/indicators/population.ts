@@ -37,7 +37,8 @@ export const lsoa21Estimate = {
   label: 'Population, mid-2020, estimated for 2021 LSOAs',
   period: 'mid-2020',
   vintage: 'lsoa21',
-  source: 'Derived by Patchwork: ONS mid-2020 2011-LSOA estimates through the ONS LSOA (2011) → LSOA (2021) lookup, a 2011 LSOA split equally among the 2021 LSOAs it maps to',
+  source:
+    'Derived by Patchwork: ONS mid-2020 2011-LSOA estimates through the ONS LSOA (2011) → LSOA (2021) lookup; a 2011 LSOA that maps to several 2021 LSOAs is shared by area where both boundaries are loaded, otherwise equally',
 };
 
 async function upsertIndicator(tx: Tx, indicator: typeof lsoa21Estimate) {
@@ -90,10 +91,10 @@ export async function deriveLsoa21Population(tx: Tx): Promise<number> {
   await tx.delete(indicatorValues).where(eq(indicatorValues.indicatorId, lsoa21Estimate.id));
   await tx.execute(sql`
     insert into indicator_values (indicator_id, code, value)
-    select ${lsoa21Estimate.id}, l.to_code, sum(v.value / k.n)
+    select ${lsoa21Estimate.id}, l.to_code, sum(v.value * case when k.with_share = k.n and k.total_share > 0 then l.share / k.total_share else 1.0 / k.n end)
     from area_lookups l
     join indicator_values v on v.indicator_id = 'population.mid2020.lsoa11' and v.code = l.from_code
-    join (select from_code, count(*) as n from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'lsoa21' group by from_code) k
+    join (select from_code, count(*) as n, count(share) as with_share, sum(share) as total_share from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'lsoa21' group by from_code) k
       on k.from_code = l.from_code
     where l.from_vintage = 'lsoa11' and l.to_vintage = 'lsoa21'
     group by l.to_code`);
