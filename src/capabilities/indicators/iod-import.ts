@@ -2,7 +2,8 @@ import path from 'node:path';
 import { count, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { ImportError, Problems, findColumn, parseNumber, readCsv } from '../../platform/data/csv.ts';
-import type { Db, Tx } from '../../platform/db/database.ts';
+import { copyRows } from '../../platform/db/bulk.ts';
+import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from '../geography/lookups.ts';
 import { areas } from '../geography/schema.ts';
 import { editions, indicators, indicatorValues } from './schema.ts';
@@ -222,6 +223,7 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
     const loaded: string[] = [];
     // Summaries are computed from the values just checked, rather than read back from the database.
     const inMemory = new Map<string, Map<string, LsoaValue>>();
+    const rows: ValueRow[] = [];
     for (const domain of domains) {
       const keys = (['rank', 'decile', 'score'] as Measure[]).filter((m) => fieldFiles.has(`${domain.key}.${m}`));
       if (!keys.length) continue;
@@ -239,23 +241,18 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
         licence: ogl,
       };
       await tx.insert(indicators).values(indicator).onConflictDoUpdate({ target: indicators.id, set: indicator });
-      const codes = [...records.keys()];
-      await replaceValues(
-        tx,
-        id,
-        codes,
-        codes.map((c) => records.get(c)!.fields.get(`${domain.key}.score`) ?? null),
-        codes.map((c) => records.get(c)!.fields.get(`${domain.key}.rank`) ?? null),
-        codes.map((c) => records.get(c)!.fields.get(`${domain.key}.decile`) ?? null),
-      );
       loaded.push(id);
       const measures = new Map<string, LsoaValue>();
       for (const [code, r] of records) {
-        const rank = r.fields.get(`${domain.key}.rank`);
-        if (rank !== undefined) measures.set(code, { rank, decile: r.fields.get(`${domain.key}.decile`) ?? null, score: r.fields.get(`${domain.key}.score`) ?? null });
+        const score = r.fields.get(`${domain.key}.score`) ?? null;
+        const rank = r.fields.get(`${domain.key}.rank`) ?? null;
+        const decile = r.fields.get(`${domain.key}.decile`) ?? null;
+        rows.push([id, code, score, rank, decile]);
+        if (rank !== null) measures.set(code, { rank, decile, score });
       }
       inMemory.set(id, measures);
     }
+    await replaceValues(tx, loaded, rows);
     const summaries = await refreshSummaries(tx, editionId, inMemory);
     await recordAudit(tx, { actor, action: 'edition.imported', objectType: 'edition', objectId: editionId, details: { files: files.map((f) => path.basename(f)), lsoas: n, indicators: loaded, ...summaries } });
     return { edition: editionId as EditionId, lsoas: n, indicators: loaded, ...summaries };
@@ -267,33 +264,32 @@ function ordinal(n: number): string {
   return `${n}${suffix}`;
 }
 
-/**
- * Makes an indicator's values exactly these: changed rows updated, new ones inserted, vanished ones
- * deleted. Re-importing identical data writes nothing.
- */
-export async function replaceValues(tx: Tx, indicatorId: string, codes: string[], values: (number | null)[], ranks: (number | null)[], deciles: (number | null)[]): Promise<void> {
-  await insertValues(tx, indicatorId, codes, values, ranks, deciles, true);
-  await tx.execute(sql`delete from ${indicatorValues} where indicator_id = ${indicatorId} and not (code = any(${sql.param(codes)}::text[]))`);
-}
+/** One value of one indicator for one area: [indicator id, area code, value, rank, decile]. */
+export type ValueRow = readonly [string, string, number | null, number | null, number | null];
+const valueColumns = ['indicator_id', 'code', 'value', 'rank', 'decile'] as const;
 
-export async function insertValues(
-  tx: Tx,
-  indicatorId: string,
-  codes: string[],
-  values: (number | null)[],
-  ranks: (number | null)[],
-  deciles: (number | null)[],
-  upsert = false,
-): Promise<void> {
-  for (let i = 0; i < codes.length; i += 5000) {
-    const end = i + 5000;
-    await tx.execute(sql`
-      insert into ${indicatorValues} (indicator_id, code, value, rank, decile)
-      select ${indicatorId}, * from unnest(${sql.param(codes.slice(i, end))}::text[], ${sql.param(values.slice(i, end))}::float8[],
-        ${sql.param(ranks.slice(i, end))}::int[], ${sql.param(deciles.slice(i, end))}::smallint[])
-      ${upsert ? sql`on conflict (indicator_id, code) do update set value = excluded.value, rank = excluded.rank, decile = excluded.decile
-        where (${indicatorValues.value}, ${indicatorValues.rank}, ${indicatorValues.decile}) is distinct from (excluded.value, excluded.rank, excluded.decile)` : sql``}`);
+/**
+ * Makes the values of these indicators exactly these rows: changed rows updated, new ones inserted,
+ * vanished ones deleted, so re-importing identical data writes nothing (the embedded engine has no
+ * autovacuum to clear the dead rows a delete-and-reload would leave). A first load copies straight in.
+ */
+export async function replaceValues(tx: Tx, indicatorIds: string[], rows: Iterable<ValueRow>): Promise<void> {
+  const [existing] = await queryRows<{ any: boolean }>(tx, sql`select exists (select 1 from ${indicatorValues} where indicator_id = any(${sql.param(indicatorIds)}::text[])) as any`);
+  if (!existing?.any) {
+    await copyRows(tx, 'indicator_values', valueColumns, rows);
+    return;
   }
+  await tx.execute(sql`create temp table if not exists incoming_values (indicator_id text, code text, value float8, rank int, decile smallint) on commit drop`);
+  await tx.execute(sql`truncate incoming_values`);
+  await copyRows(tx, 'incoming_values', valueColumns, rows);
+  await tx.execute(sql`
+    insert into ${indicatorValues} (indicator_id, code, value, rank, decile)
+    select indicator_id, code, value, rank, decile from incoming_values
+    on conflict (indicator_id, code) do update set value = excluded.value, rank = excluded.rank, decile = excluded.decile
+    where (${indicatorValues.value}, ${indicatorValues.rank}, ${indicatorValues.decile}) is distinct from (excluded.value, excluded.rank, excluded.decile)`);
+  await tx.execute(sql`
+    delete from ${indicatorValues} v where v.indicator_id = any(${sql.param(indicatorIds)}::text[])
+    and not exists (select 1 from incoming_values i where i.indicator_id = v.indicator_id and i.code = v.code)`);
 }
 
 /** When the LSOAs of this vintage are already known (from a lookup), every row must be one of them, and all must be there. */

@@ -78,7 +78,7 @@ export async function importPopulation(db: Db, file: string, actor: Actor): Prom
   await db.transaction(async (tx) => {
     await ensureVintages(tx, [indicator.vintage]);
     await upsertIndicator(tx, indicator);
-    await replaceValues(tx, indicator.id, codes, codes.map((c) => totals.get(c)!), codes.map(() => null), codes.map(() => null));
+    await replaceValues(tx, [indicator.id], codes.map((c) => [indicator.id, c, totals.get(c)!, null, null] as const));
     await recordAudit(tx, { actor, action: 'population.imported', objectType: 'indicator', objectId: indicator.id, details: { file: path.basename(file), lsoas: codes.length } });
   });
   return { indicator: indicator.id, lsoas: codes.length, total: [...totals.values()].reduce((a, b) => a + b, 0) };

@@ -1,4 +1,5 @@
 import { eq, inArray, sql } from 'drizzle-orm';
+import { copyRows, type Cell } from '../../platform/db/bulk.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
 import { areaSummaries, editions, indicators } from './schema.ts';
 import { rankDescending, summarise, type Measures, type Member } from './measures.ts';
@@ -45,6 +46,7 @@ export async function refreshSummaries(
   }
 
   const counts = { lads: 0, wards: 0 };
+  const rows: Cell[][] = [];
   for (const [key, vintage] of [
     ['lads', edition.ladVintage],
     ['wards', edition.wardVintage],
@@ -64,14 +66,23 @@ export async function refreshSummaries(
       const areasHere = [...lsoasOf.keys()];
       const measures = areasHere.map((area) => summarise(lsoasOf.get(area)!.flatMap((c) => members.get(c) ?? []), edition.lsoaCount));
       const kept = areasHere.map((area, i) => ({ area, m: measures[i]! })).filter((x) => x.m.lsoaCount > 0);
-      await insertSummaries(tx, indicatorId, vintage, kept);
+      rows.push(...summaryRows(indicatorId, vintage, kept));
       if (indicatorId === `${editionId}.imd`) counts[key] = kept.length;
     }
   }
+  // One COPY for every area and indicator: per-statement costs (the indicator check among them) are paid once.
+  await copyRows(tx, 'area_summaries', summaryColumns, rows);
   return counts;
 }
 
-async function insertSummaries(tx: Tx, indicatorId: string, vintage: string, rows: { area: string; m: Measures }[]): Promise<void> {
+const summaryColumns = [
+  'indicator_id', 'vintage', 'code', 'lsoa_count', 'population', 'decile_counts', 'most_deprived_1pct', 'proportion_bottom_decile',
+  'average_score', 'average_rank', 'extent', 'local_concentration',
+  'rank_proportion_bottom_decile', 'rank_average_score', 'rank_average_rank', 'rank_extent', 'rank_local_concentration',
+];
+
+/** Rows of area_summaries for one indicator's areas of one vintage, each measure ranked among them. */
+function summaryRows(indicatorId: string, vintage: string, rows: { area: string; m: Measures }[]): Cell[][] {
   const rank = (f: (m: Measures) => number | null) => rankDescending(rows.map((r) => f(r.m)));
   const ranks = {
     proportion: rank((m) => m.proportionBottomDecile),
@@ -80,23 +91,9 @@ async function insertSummaries(tx: Tx, indicatorId: string, vintage: string, row
     extent: rank((m) => m.extent),
     concentration: rank((m) => m.localConcentration),
   };
-  for (let i = 0; i < rows.length; i += 5000) {
-    const slice = rows.slice(i, i + 5000);
-    const col = <T>(f: (r: { area: string; m: Measures }, j: number) => T) => sql.param(slice.map((r, j) => f(r, i + j)));
-    await tx.execute(sql`
-      insert into ${areaSummaries} (
-        indicator_id, vintage, code, lsoa_count, population, decile_counts, most_deprived_1pct, proportion_bottom_decile,
-        average_score, average_rank, extent, local_concentration,
-        rank_proportion_bottom_decile, rank_average_score, rank_average_rank, rank_extent, rank_local_concentration)
-      select ${indicatorId}, ${vintage}, code, lsoa_count, population, deciles::int[], most1, proportion,
-        average_score, average_rank, extent, local_concentration, r1, r2, r3, r4, r5
-      from unnest(
-        ${col((r) => r.area)}::text[], ${col((r) => r.m.lsoaCount)}::int[], ${col((r) => r.m.population)}::float8[],
-        ${col((r) => `{${r.m.decileCounts.join(',')}}`)}::text[], ${col((r) => r.m.mostDeprived1pct)}::int[],
-        ${col((r) => r.m.proportionBottomDecile)}::float8[], ${col((r) => r.m.averageScore)}::float8[],
-        ${col((r) => r.m.averageRank)}::float8[], ${col((r) => r.m.extent)}::float8[], ${col((r) => r.m.localConcentration)}::float8[],
-        ${col((_, j) => ranks.proportion[j])}::int[], ${col((_, j) => ranks.score[j])}::int[], ${col((_, j) => ranks.averageRank[j])}::int[],
-        ${col((_, j) => ranks.extent[j])}::int[], ${col((_, j) => ranks.concentration[j])}::int[]
-      ) as t(code, lsoa_count, population, deciles, most1, proportion, average_score, average_rank, extent, local_concentration, r1, r2, r3, r4, r5)`);
-  }
+  return rows.map(({ area, m }, i) => [
+    indicatorId, vintage, area, m.lsoaCount, m.population, m.decileCounts, m.mostDeprived1pct, m.proportionBottomDecile,
+    m.averageScore, m.averageRank, m.extent, m.localConcentration,
+    ranks.proportion[i], ranks.score[i], ranks.averageRank[i], ranks.extent[i], ranks.concentration[i],
+  ]);
 }

@@ -7,6 +7,7 @@ import { createGunzip, createGzip } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../audit/audit.ts';
 import { queryRows, type Database, type Tx } from './database.ts';
+import { referencesKeptByTriggers } from './schema.ts';
 
 /**
  * A Patchwork backup is a gzipped stream of JSON lines: a header naming the migrations the data was
@@ -48,6 +49,7 @@ export async function tablesInDependencyOrder(tx: Tx): Promise<string[]> {
         join pg_namespace n on n.oid = cc.relnamespace
         where k.contype = 'f' and n.nspname = 'public' and k.conrelid <> k.confrelid`,
   );
+  edges.push(...referencesKeptByTriggers);
   const ordered: string[] = [];
   const visiting = new Set<string>();
   const visit = (table: string) => {
