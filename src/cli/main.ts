@@ -8,7 +8,7 @@ import { databaseOptionsFromConfig, openDatabase, type Database } from '../platf
 import { buildApp } from '../platform/web/app.ts';
 import { createUser } from '../capabilities/accounts/service.ts';
 import { readPassword } from './password-prompt.ts';
-import { terminalProgress } from './progress.ts';
+import { logProgress, terminalProgress } from './progress.ts';
 import { ImportError } from '../platform/data/csv.ts';
 import { importLookup } from '../capabilities/geography/lookups.ts';
 import { importBoundaries } from '../capabilities/geography/boundaries.ts';
@@ -45,11 +45,15 @@ program
     // A new embedded installation shows real data at once; later starts reuse it.
     if (database.engine === 'pglite' && !(await bundledDataLoaded(database.db))) {
       console.error('Loading the bundled national data (first start only)…');
-      await loadBundledData(database.db, cliActor, terminalProgress());
+      await loadBundledData(database.db, cliActor, terminalProgress(), ['tables']);
     }
     const app = await buildApp({ config, database });
+    const loading = new AbortController();
+    let background: Promise<void> = Promise.resolve();
     const stop = async (signal: string) => {
       app.log.info({ signal }, 'shutting down');
+      loading.abort(new Error('shutting down'));
+      await background;
       await app.close();
       await database.close();
       process.exit(0);
@@ -57,6 +61,17 @@ program
     process.once('SIGINT', () => void stop('SIGINT'));
     process.once('SIGTERM', () => void stop('SIGTERM'));
     await app.listen({ port: config.port, host: config.host });
+    if (database.engine === 'pglite' && !(await bundledDataLoaded(database.db, ['boundaries']))) {
+      // Minutes of work on the embedded engine: done while serving, a district at a time, and resumed
+      // after a restart. Maps say the boundaries are still loading until this finishes.
+      app.log.info('loading the bundled national boundaries in the background');
+      background = loadBundledData(database.db, cliActor, logProgress(app.log), ['boundaries'], loading.signal).then(
+        () => app.log.info('bundled national boundaries loaded'),
+        (error: unknown) => {
+          if (!loading.signal.aborted) app.log.error({ err: error }, 'loading the bundled boundaries failed; it resumes at the next start');
+        },
+      );
+    }
     app.log.info(`Patchwork is running at http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port} on ${database.engine} (${database.location})`);
   });
 
@@ -96,7 +111,7 @@ importCommand
   .command('iod')
   .description('an edition of the Indices of Deprivation, from one or more CSV files (e.g. ranks and deciles, then scores)')
   .requiredOption('--edition <edition>', `one of: ${Object.keys(editionCatalogue).join(', ')}`)
-  .requiredOption('--file <path...>', 'CSV file(s), optionally gzipped')
+  .requiredOption('--file <path...>', 'CSV file(s), optionally gzipped, or Excel workbooks (.xlsx)')
   .action(async (options: { edition: string; file: string[] }) => {
     await withDatabase(async (database) => {
       const r = await importIodEdition(database.db, options.edition, options.file, cliActor);
@@ -106,7 +121,7 @@ importCommand
 importCommand
   .command('lookup')
   .description('an ONS area lookup (LSOA → ward → LAD, LSOA 2011 → 2021, LSOA → CCG)')
-  .requiredOption('--file <path>', 'CSV file, optionally gzipped')
+  .requiredOption('--file <path>', 'CSV file, optionally gzipped, or an Excel workbook (.xlsx)')
   .action(async (options: { file: string }) => {
     await withDatabase(async (database) => {
       const r = await importLookup(database.db, options.file, cliActor);
@@ -116,7 +131,7 @@ importCommand
 importCommand
   .command('population')
   .description('LSOA population figures (IoD2019 File 6, or ONS mid-year estimates)')
-  .requiredOption('--file <path>', 'CSV file, optionally gzipped')
+  .requiredOption('--file <path>', 'CSV file, optionally gzipped, or an Excel workbook (.xlsx)')
   .action(async (options: { file: string }) => {
     await withDatabase(async (database) => {
       const r = await importPopulation(database.db, options.file, cliActor);

@@ -15,3 +15,13 @@ export function terminalProgress(stream: NodeJS.WriteStream = process.stderr): P
     }
   };
 }
+
+/** Progress as log lines, at most one every ten seconds, for work done while the server runs. */
+export function logProgress(log: { info(message: string): void }): Progress {
+  let last = 0;
+  return (done, total, label) => {
+    if (Date.now() - last < 10_000 && done < total) return;
+    last = Date.now();
+    log.info(`bundled data ${done}/${total}: ${label}`);
+  };
+}

@@ -59,7 +59,14 @@ export type BoundaryImportResult = {
  * folders keep a few districts' older wards): each is loaded as its own. All in one transaction; then lookups that no official
  * file gives are derived in PostGIS (see deriveLookups).
  */
-export async function importBoundaries(db: Db, target: string, actor: Actor): Promise<BoundaryImportResult> {
+export type BoundaryImportOptions = {
+  /** Derive the lookups afterwards (default). A loader of many files one at a time derives once, at the end. */
+  derive?: boolean;
+  /** Record the import in the audit log (default); the bundled loader records one event for all its files. */
+  audit?: boolean;
+};
+
+export async function importBoundaries(db: Db, target: string, actor: Actor, options: BoundaryImportOptions = {}): Promise<BoundaryImportResult> {
   const files = await filesOf(target);
   if (!files.length) throw new ImportError(target, [], `${target} has no .geojson files.`);
   const problems: RowProblem[] = [];
@@ -117,10 +124,10 @@ export async function importBoundaries(db: Db, target: string, actor: Actor): Pr
       repaired += await writeBoundaries(tx, layout, features, target);
       vintages[layout.vintage] = features.size;
     }
-    const derived = await deriveLookups(tx);
+    const derived = options.derive === false ? {} : await deriveLookups(tx);
     const areasLoaded = Object.values(vintages).reduce((a, b) => a + b, 0);
     const vintage = Object.entries(vintages).sort((a, b) => b[1] - a[1])[0]![0];
-    await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, vintages, repaired, duplicates, derived } });
+    if (options.audit !== false) await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, vintages, repaired, duplicates, derived } });
     return { vintage, vintages, files: files.length, areas: areasLoaded, repaired, duplicates, derived };
   });
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
-import { ImportError, Problems, readCsv } from '../../platform/data/csv.ts';
+import { ImportError, Problems, readRows } from '../../platform/data/csv.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import { areaLookups, areas, areaVintages, type AreaType } from './schema.ts';
 
@@ -141,7 +141,7 @@ export async function importLookup(db: Db, file: string, actor: Actor): Promise<
   const source = path.basename(file);
   let rows = 0;
 
-  for await (const { row, values } of readCsv(file)) {
+  for await (const { row, values } of readRows(file)) {
     if (!layout) {
       layout = recognise(Object.keys(values));
       if (!layout) {

@@ -1,53 +1,106 @@
+import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Actor } from '../../platform/audit/audit.ts';
+import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import type { Db } from '../../platform/db/database.ts';
+import { deriveLookups, importBoundaries } from '../geography/boundaries.ts';
 import { importLookup } from '../geography/lookups.ts';
 import { importIodEdition } from './iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from './population.ts';
-import { editions } from './schema.ts';
+import { bundledDataSteps } from './schema.ts';
+import { refreshSummaries } from './summaries.ts';
 
 /** The national data shipped in data/ (see data/README.md for provenance and licences). */
 export const bundledDataDir = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../data');
 
-type Step = { label: string; run: (db: Db, actor: Actor) => Promise<unknown> };
-
-const file = (...parts: string[]) => path.join(bundledDataDir, ...parts);
-
-/** In dependency order: areas and lookups first, then denominators, then the editions that use both. */
-export const bundledSteps: Step[] = [
-  { label: 'LSOA (2011) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_WD19_LAD19_EW_best_fit.csv.gz'), a) },
-  { label: 'LSOA (2021) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), a) },
-  { label: 'LSOA (2011) → LSOA (2021) lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_LSOA21_LAD22_EW.csv.gz'), a) },
-  { label: 'LSOA (2011) → CCG lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_CCG20_LAD20_EN.csv.gz'), a) },
-  { label: 'IoD2019 population denominators (mid-2015)', run: (db, a) => importPopulation(db, file('iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz'), a) },
-  { label: 'ONS population estimates (mid-2020)', run: (db, a) => importPopulation(db, file('population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), a) },
-  { label: '2021-LSOA population estimates', run: (db) => db.transaction((tx) => deriveLsoa21Population(tx)) },
-  { label: 'IoD2015', run: (db, a) => importIodEdition(db, 'iod2015', [file('iod2015/imd2015_england_lsoa11.csv.gz')], a) },
-  {
-    label: 'IoD2019',
-    run: (db, a) => importIodEdition(db, 'iod2019', [file('iod2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz'), file('uk_composite_imd/UK_IMD_E.csv.gz')], a),
-  },
-  { label: 'IoD2025', run: (db, a) => importIodEdition(db, 'iod2025', [file('iod2025/imd2025_england_lsoa21.csv.gz')], a) },
-];
-
-const bundledEditions = ['iod2015', 'iod2019', 'iod2025'];
+/**
+ * The bundled data comes in two parts. The tables (lookups, populations, the three editions) load in under a
+ * minute and a new installation waits for them. The national boundaries take several minutes on the
+ * embedded engine, so `serve` loads them after it starts listening, one district's file per transaction so
+ * requests are answered in between; until they finish, maps say so.
+ */
+export type Part = 'tables' | 'boundaries';
 
 export type Progress = (done: number, total: number, label: string) => void;
 
-export async function loadBundledData(db: Db, actor: Actor, progress: Progress = () => {}): Promise<void> {
-  for (const [i, step] of bundledSteps.entries()) {
-    progress(i, bundledSteps.length, step.label);
-    await step.run(db, actor);
+/** Per-file progress and a signal to stop between files, for the steps that load many files. */
+type StepContext = { progress: (done: number, total: number, label: string) => void; signal?: AbortSignal };
+type Step = { id: string; part: Part; label: string; run: (db: Db, actor: Actor, context: StepContext) => Promise<unknown> };
+
+const file = (...parts: string[]) => path.join(bundledDataDir, ...parts);
+
+/** Loads a folder of boundary files one file per transaction; the step is only marked done once all are in. */
+async function loadBoundaryFolder(db: Db, actor: Actor, { progress, signal }: StepContext, folder: string): Promise<void> {
+  const dir = file('boundaries', folder);
+  const files = (await readdir(dir)).filter((f) => f.endsWith('.geojson.gz')).sort();
+  let areas = 0;
+  for (const [i, name] of files.entries()) {
+    signal?.throwIfAborted();
+    progress(i, files.length, name.replace('.geojson.gz', ''));
+    areas += (await importBoundaries(db, path.join(dir, name), actor, { derive: false, audit: false })).areas;
   }
-  progress(bundledSteps.length, bundledSteps.length, 'done');
+  await recordAudit(db, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: folder, details: { bundled: true, files: files.length, areas } });
+}
+
+/** In dependency order: areas and lookups first, then denominators, then the editions that use both. */
+export const bundledSteps: Step[] = [
+  { id: 'lookup.lsoa11-ward19-lad19', part: 'tables', label: 'LSOA (2011) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_WD19_LAD19_EW_best_fit.csv.gz'), a) },
+  { id: 'lookup.lsoa21-ward24-lad24', part: 'tables', label: 'LSOA (2021) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), a) },
+  { id: 'lookup.lsoa11-lsoa21', part: 'tables', label: 'LSOA (2011) → LSOA (2021) lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_LSOA21_LAD22_EW.csv.gz'), a) },
+  { id: 'lookup.lsoa11-ccg20', part: 'tables', label: 'LSOA (2011) → CCG lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_CCG20_LAD20_EN.csv.gz'), a) },
+  { id: 'population.iod2019', part: 'tables', label: 'IoD2019 population denominators (mid-2015)', run: (db, a) => importPopulation(db, file('iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz'), a) },
+  { id: 'population.mid2020', part: 'tables', label: 'ONS population estimates (mid-2020)', run: (db, a) => importPopulation(db, file('population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), a) },
+  { id: 'population.lsoa21', part: 'tables', label: '2021-LSOA population estimates', run: (db) => db.transaction((tx) => deriveLsoa21Population(tx)) },
+  { id: 'edition.iod2015', part: 'tables', label: 'IoD2015', run: (db, a) => importIodEdition(db, 'iod2015', [file('iod2015/imd2015_england_lsoa11.csv.gz')], a) },
+  {
+    id: 'edition.iod2019',
+    part: 'tables',
+    label: 'IoD2019',
+    run: (db, a) => importIodEdition(db, 'iod2019', [file('iod2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz'), file('uk_composite_imd/UK_IMD_E.csv.gz')], a),
+  },
+  { id: 'edition.iod2025', part: 'tables', label: 'IoD2025', run: (db, a) => importIodEdition(db, 'iod2025', [file('iod2025/imd2025_england_lsoa21.csv.gz')], a) },
+  { id: 'boundaries.ward25', part: 'boundaries', label: 'Ward boundaries (2025)', run: (db, a, c) => loadBoundaryFolder(db, a, c, 'ward25') },
+  { id: 'boundaries.lsoa21', part: 'boundaries', label: 'LSOA boundaries (2021)', run: (db, a, c) => loadBoundaryFolder(db, a, c, 'lsoa21') },
+  { id: 'boundaries.lsoa11', part: 'boundaries', label: 'LSOA boundaries (2011)', run: (db, a, c) => loadBoundaryFolder(db, a, c, 'lsoa11') },
+  {
+    // With both LSOA geographies drawn, 2011 LSOAs that split share their population by area rather than
+    // equally, which changes the 2021-LSOA estimates and so IoD2025's ward and district figures.
+    id: 'boundaries.derived',
+    part: 'boundaries',
+    label: 'Lookups derived from boundaries',
+    run: (db) =>
+      db.transaction(async (tx) => {
+        await deriveLookups(tx);
+        await deriveLsoa21Population(tx);
+        await refreshSummaries(tx, 'iod2025');
+      }),
+  },
+];
+
+async function completedSteps(db: Db): Promise<Set<string>> {
+  return new Set((await db.select({ step: bundledDataSteps.step }).from(bundledDataSteps)).map((s) => s.step));
 }
 
 /**
- * Whether the bundled load ever finished: every bundled edition is there. A start interrupted part-way
- * (the load takes about a minute) is completed on the next start, since every step is idempotent.
+ * Loads the bundled steps of the given parts that have not finished before, in order. Every step is
+ * idempotent, so one interrupted part-way simply runs again. An aborted `signal` stops between files
+ * (rejecting with the signal's reason) and nothing half-done is marked finished.
  */
-export async function bundledDataLoaded(db: Db): Promise<boolean> {
-  const loaded = new Set((await db.select({ id: editions.id }).from(editions)).map((e) => e.id));
-  return bundledEditions.every((id) => loaded.has(id));
+export async function loadBundledData(db: Db, actor: Actor, progress: Progress = () => {}, parts: Part[] = ['tables', 'boundaries'], signal?: AbortSignal): Promise<void> {
+  const done = await completedSteps(db);
+  const steps = bundledSteps.filter((s) => parts.includes(s.part));
+  for (const [i, step] of steps.entries()) {
+    if (signal?.aborted) return;
+    if (done.has(step.id)) continue;
+    progress(i, steps.length, step.label);
+    await step.run(db, actor, { signal, progress: (n, total, detail) => progress(i, steps.length, `${step.label}: ${detail} (${n + 1} of ${total})`) });
+    await db.insert(bundledDataSteps).values({ step: step.id }).onConflictDoUpdate({ target: bundledDataSteps.step, set: { completedAt: new Date() } });
+  }
+  progress(steps.length, steps.length, 'done');
+}
+
+/** Whether every step of these parts has finished. */
+export async function bundledDataLoaded(db: Db, parts: Part[] = ['tables']): Promise<boolean> {
+  const done = await completedSteps(db);
+  return bundledSteps.filter((s) => parts.includes(s.part)).every((s) => done.has(s.id));
 }

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import writeExcelFile from 'write-excel-file/node';
 import { cliActor } from '../../platform/audit/audit.ts';
 import { ImportError, readCsv } from '../../platform/data/csv.ts';
 import { queryRows } from '../../platform/db/database.ts';
@@ -32,8 +33,10 @@ describe.each(engines)('the national data spine on %s', (engine) => {
   beforeAll(async () => {
     database = await createTestDatabase(engine);
     expect(await bundledDataLoaded(database.db)).toBe(false);
-    await loadBundledData(database.db, cliActor);
+    // The national boundaries are the other part; they take minutes and are covered in the geography tests.
+    await loadBundledData(database.db, cliActor, undefined, ['tables']);
     expect(await bundledDataLoaded(database.db)).toBe(true);
+    expect(await bundledDataLoaded(database.db, ['boundaries'])).toBe(false);
     app = await startTestApp(database);
   }, 600_000);
   afterAll(async () => {
@@ -177,6 +180,26 @@ describe.each(engines)('the national data spine on %s', (engine) => {
     expect((await app.inject('/api/v1/areas/E01000001/change?from=iod2015&to=iod2019')).statusCode).toBe(400);
   });
 
+  it('loads the bundled boundaries a district at a time, and does not mark an interrupted load done', async () => {
+    const stop = new AbortController();
+    const seen: string[] = [];
+    const run = loadBundledData(
+      database.db,
+      cliActor,
+      (_done, _total, label) => {
+        seen.push(label);
+        if (seen.length === 3) stop.abort(new Error('stopped by the test'));
+      },
+      ['boundaries'],
+      stop.signal,
+    );
+    await expect(run).rejects.toThrow('stopped by the test');
+    expect(seen).toEqual(['Ward boundaries (2025)', 'Ward boundaries (2025): E06000001 (1 of 299)', 'Ward boundaries (2025): E06000002 (2 of 299)']);
+    const [drawn] = await rows<{ n: number }>(sql`select count(*)::int as n from areas where vintage = 'ward25' and boundary is not null`);
+    expect(drawn!.n).toBeGreaterThan(10); // Hartlepool's and Middlesbrough's wards
+    expect(await bundledDataLoaded(database.db, ['boundaries'])).toBe(false);
+  });
+
   it('re-imports the same file without changing anything, and refuses a bad file leaving data untouched', async () => {
     const fingerprint = () =>
       rows<{ f: string }>(sql`select md5(string_agg(indicator_id || code || coalesce(value::text, '') || coalesce(rank::text, '') || coalesce(decile::text, ''), ',' order by indicator_id, code)) as f from indicator_values`);
@@ -236,6 +259,31 @@ describe('IoD import checks every row (synthetic files, PGlite)', () => {
     expect(result.ok).toBe(false);
     expect((result as { message: string }).message).toMatch(message);
     expect((result as { message: string }).message).toMatch(/nothing has changed/i);
+  });
+
+  it('reads the published Excel form: a Notes sheet, then the data sheet with numbers as numbers', async () => {
+    const ranks = Array.from({ length: 20 }, (_, i) => i + 1);
+    const file = path.join(dir, 'iod.xlsx');
+    await writeExcelFile([
+      { sheet: 'Notes', data: [['The English Indices of Deprivation: notes'], ['Rank 1 is the most deprived.']] },
+      {
+        sheet: 'IoD Domains',
+        data: [
+          ['LSOA code (2011)', 'Index of Multiple Deprivation (IMD) Rank', 'Index of Multiple Deprivation (IMD) Decile', 'Index of Multiple Deprivation (IMD) Score'],
+          ...lsoas(20).map((code, i) => [code, ranks[i]!, Math.ceil((10 * ranks[i]!) / 20), 40.5 - i]),
+        ],
+      },
+    ]).toFile(file);
+    const result = await importIodEdition(database.db, 'iod2015', [file], cliActor);
+    expect(result).toMatchObject({ lsoas: 20 });
+    const [row] = await queryRows<{ value: number; rank: number; decile: number }>(database.db, sql`select value, rank, decile from indicator_values where indicator_id = 'iod2015.imd' and code = 'E01001003'`);
+    expect(row).toEqual({ value: 38.5, rank: 3, decile: 2 });
+  });
+
+  it('refuses a file that is not a workbook, saying so', async () => {
+    const file = path.join(dir, 'not-a-workbook.xlsx');
+    await writeFile(file, 'LSOA code (2011),IMD rank\n');
+    await expect(importIodEdition(database.db, 'iod2015', [file], cliActor)).rejects.toThrow(/is not a readable Excel workbook .*save it as \.xlsx or CSV\. Nothing has changed/);
   });
 
   it('refuses an edition it does not know', async () => {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { count, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
-import { ImportError, Problems, findColumn, parseNumber, readCsv } from '../../platform/data/csv.ts';
+import { ImportError, Problems, findColumn, parseNumber, readRows } from '../../platform/data/csv.ts';
 import { copyRows } from '../../platform/db/bulk.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from '../geography/lookups.ts';
@@ -105,7 +105,7 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
   for (const file of files) {
     let columns: ReturnType<typeof mapColumns> | undefined;
     const seen = new Set<string>();
-    for await (const { row, values } of readCsv(file)) {
+    for await (const { row, values } of readRows(file)) {
       if (!columns) {
         columns = mapColumns(Object.keys(values));
         if (!columns.code) throw new ImportError(file, [], `${file} has no LSOA code column Patchwork recognises. Its columns are: ${Object.keys(values).join(', ')}.`);

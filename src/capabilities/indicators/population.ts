@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
-import { ImportError, Problems, findColumn, parseNumber, readCsv } from '../../platform/data/csv.ts';
+import { ImportError, Problems, findColumn, parseNumber, readRows } from '../../platform/data/csv.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages } from '../geography/lookups.ts';
 import { indicators, indicatorValues } from './schema.ts';
@@ -52,7 +52,7 @@ export async function importPopulation(db: Db, file: string, actor: Actor): Prom
   let layout: (typeof layouts)[number] | undefined;
   let codeColumn: string | undefined;
   let totalColumn: string | undefined;
-  for await (const { row, values } of readCsv(file)) {
+  for await (const { row, values } of readRows(file)) {
     if (!layout) {
       const headers = Object.keys(values);
       layout = layouts.find((l) => headers.some((h) => l.total.test(h)));

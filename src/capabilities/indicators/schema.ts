@@ -101,3 +101,12 @@ export const areaSummaries = pgTable(
   },
   (t) => [primaryKey({ columns: [t.indicatorId, t.vintage, t.code] }), index('area_summaries_area_idx').on(t.vintage, t.code)],
 );
+
+/**
+ * Which steps of the bundled national data load have finished, so an interrupted first start resumes
+ * where it stopped and the slow boundary steps run once.
+ */
+export const bundledDataSteps = pgTable('bundled_data_steps', {
+  step: text('step').primaryKey(),
+  completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
+});

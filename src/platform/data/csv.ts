@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import readExcelFile from 'read-excel-file/node';
 
 /**
  * A problem with one cell of an imported file, located the way a person opening it would look; row 0
@@ -69,6 +70,43 @@ export async function* readCsv(file: string): AsyncGenerator<CsvRow, void, undef
     const e = error as NodeJS.ErrnoException & { code?: string; lines?: number };
     if (e.code === 'ENOENT') throw new ImportError(file, [], `${file} does not exist.`);
     throw new ImportError(file, [{ row: (e.lines ?? row) as number, column: '(row)', message: e.message }], `${file} is not a readable CSV file: nothing has changed.`);
+  }
+}
+
+/**
+ * Reads a table from a CSV (optionally gzipped) or an Excel workbook (.xlsx, the form several government
+ * statistics are published in), yielding the same rows either way so every importer accepts both.
+ */
+export function readRows(file: string): AsyncGenerator<CsvRow, void, undefined> {
+  return /\.xlsx$/i.test(file) ? readXlsx(file) : readCsv(file);
+}
+
+/**
+ * The rows of a workbook's data sheet: the first sheet whose heading row has at least two headings (the
+ * published IoD workbooks open with a "Notes" sheet of prose in one column). Numbers become their plain
+ * decimal text, as they would be in a CSV.
+ */
+async function* readXlsx(file: string): AsyncGenerator<CsvRow, void, undefined> {
+  let sheets: { sheet: string; data: unknown[][] }[];
+  try {
+    sheets = (await readExcelFile(file)) as { sheet: string; data: unknown[][] }[];
+  } catch (error) {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'ENOENT') throw new ImportError(file, [], `${file} does not exist.`);
+    throw new ImportError(file, [], `${file} is not a readable Excel workbook (${e.message}): save it as .xlsx or CSV. Nothing has changed.`);
+  }
+  const headed = sheets.find((s) => (s.data[0] ?? []).filter((c) => c !== null && String(c).trim() !== '').length >= 2);
+  if (!headed) throw new ImportError(file, [], `${file} has no sheet with a heading row: the first row of the data sheet must name its columns.`);
+  const headers = headed.data[0]!.map((h) => (h === null || h === undefined ? '' : String(h).trim()));
+  for (let i = 1; i < headed.data.length; i++) {
+    const cells = headed.data[i]!;
+    if (cells.every((c) => c === null || c === undefined || String(c).trim() === '')) continue;
+    const values: Record<string, string> = {};
+    headers.forEach((h, j) => {
+      const cell = cells[j];
+      values[h] = cell === null || cell === undefined ? '' : cell instanceof Date ? cell.toISOString().slice(0, 10) : String(cell);
+    });
+    yield { row: i + 1, values };
   }
 }
 
