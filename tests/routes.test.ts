@@ -25,6 +25,9 @@ const siteAdmin = (anonymous: number, allowed: number): Row => ({ ...everyone(40
 const expected: Record<string, Row> = {
   'GET /': everyone(200),
   'GET /about/data': everyone(200),
+  // Open data, so public; with nothing loaded they say so (404).
+  'GET /areas': everyone(404),
+  'GET /areas/:code': everyone(404),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),

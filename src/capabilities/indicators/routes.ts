@@ -22,9 +22,9 @@ import {
   type Summary,
 } from './service.ts';
 
-const domainKey = z.enum(domains.map((d) => d.key) as [string, ...string[]], { message: `domain must be one of ${domains.map((d) => d.key).join(', ')}` });
-const editionParam = z.string().regex(/^[a-z0-9-]{1,40}$/, 'edition must be an edition id such as iod2019');
-const areaCode = z.string().regex(/^E0[15-9]\d{6}$/, 'code must be an English LSOA (E01…), ward (E05…) or local authority district (E06–E09…) GSS code');
+export const domainKey = z.enum(domains.map((d) => d.key) as [string, ...string[]], { message: `domain must be one of ${domains.map((d) => d.key).join(', ')}` });
+export const editionParam = z.string().regex(/^[a-z0-9-]{1,40}$/, 'edition must be an edition id such as iod2019');
+export const areaCode = z.string().regex(/^E0[15-9]\d{6}$/, 'code must be an English LSOA (E01…), ward (E05…) or local authority district (E06–E09…) GSS code');
 
 const summarySchema = z.object({
   code: z.string(),
@@ -95,7 +95,7 @@ function lsoaCsv(rows: LsoaFigures[]): string {
   );
 }
 
-function sendCsv(reply: FastifyReply, filename: string, body: string) {
+export function sendCsv(reply: FastifyReply, filename: string, body: string) {
   return reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${filename}"`).send(body);
 }
 

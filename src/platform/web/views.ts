@@ -38,5 +38,12 @@ export function createViews(assetUrls: Record<string, string>): nunjucks.Environ
     const d = value instanceof Date ? value : new Date(value);
     return new Intl.DateTimeFormat('en-GB', { dateStyle: 'long', timeZone: 'Europe/London' }).format(d);
   });
+  // Figures as people read them: thousands separated, a fixed number of decimals, a dash for "no value".
+  env.addFilter('number', (value: number | null | undefined, decimals = 0) =>
+    value === null || value === undefined || Number.isNaN(value) ? '–' : value.toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }),
+  );
+  env.addFilter('percent', (value: number | null | undefined, decimals = 0) =>
+    value === null || value === undefined || Number.isNaN(value) ? '–' : `${(value * 100).toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals })}%`,
+  );
   return env;
 }

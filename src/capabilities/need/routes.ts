@@ -1,0 +1,162 @@
+import { stringify } from 'csv-stringify/sync';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { access } from '../../platform/auth/permissions.ts';
+import { domains } from '../indicators/iod-import.ts';
+import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
+import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
+import { decileChartSvg, decileColours } from './charts.ts';
+import { applyState, filters, memberTable, profile, sorts, type MemberRow, type MemberTable, type TableState } from './service.ts';
+
+const pageQuery = z.object({
+  edition: editionParam.optional(),
+  domain: domainKey.default('imd'),
+  filter: z.enum(filters, { message: 'Choose which areas to show: all, the most deprived 10%, the most deprived 1%, or a range of deciles' }).default('all'),
+  from: z.coerce.number({ message: 'The first decile must be a number from 1 to 10' }).int().min(1, 'The first decile must be from 1 to 10').max(10, 'The first decile must be from 1 to 10').default(1),
+  to: z.coerce.number({ message: 'The last decile must be a number from 1 to 10' }).int().min(1, 'The last decile must be from 1 to 10').max(10, 'The last decile must be from 1 to 10').default(10),
+  sort: z.enum(sorts, { message: `Sort by one of: ${sorts.join(', ')}` }).default('rank'),
+  dir: z.enum(['asc', 'desc'], { message: 'Order must be asc or desc' }).default('asc'),
+  show: z.enum(['wards', 'lsoas'], { message: 'Show wards or lsoas' }).default('wards'),
+  format: z.enum(['html', 'csv'], { message: 'Format must be html or csv' }).default('html'),
+});
+type PageQuery = z.infer<typeof pageQuery>;
+
+const levelNames = { lad: ['district', 'districts'], ward: ['ward', 'wards'], lsoa: ['LSOA', 'LSOAs'] } as const;
+const domainLabel = (key: string) => domains.find((d) => d.key === key)?.label ?? key;
+
+/** The page's address with some of its state changed; defaults are left out so addresses stay short. */
+function linkTo(path: string, query: PageQuery, changes: Partial<PageQuery> = {}): string {
+  const defaults = pageQuery.parse({});
+  const state = { ...query, ...changes };
+  const params = new URLSearchParams();
+  for (const [k, v] of Object.entries(state)) {
+    if (v !== undefined && v !== (defaults as Record<string, unknown>)[k]) params.set(k, String(v));
+  }
+  const qs = params.toString();
+  return qs ? `${path}?${qs}` : path;
+}
+
+function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, domain: string): string {
+  const aggregate = table.level !== 'lsoa';
+  return stringify(
+    rows.map((r) => ({
+      code: r.code,
+      name: r.name,
+      edition: edition.id,
+      index: domain,
+      population: r.population,
+      ...(aggregate ? { lsoas: r.lsoaCount, averageScore: r.score, rankOfAverageScore: r.rank, outOf: table.peers } : { score: r.score, rank: r.rank, outOf: table.peers }),
+      decile: r.decile,
+      lsoasInMostDeprived10pct: r.lsoasInDecile1,
+      lsoasInMostDeprived1pct: r.lsoasInTop1pct,
+    })),
+    { header: true },
+  );
+}
+
+/** What the members table and its filter form need, shared by England's page and every area's. */
+function tableView(path: string, query: PageQuery, table: MemberTable, editions: Edition[], edition: Edition, options: { canShowLsoas: boolean }) {
+  const state: TableState = { domain: query.domain, filter: query.filter, from: query.from, to: query.to, sort: query.sort, dir: query.dir };
+  const rows = applyState(table, state);
+  const [singular, plural] = levelNames[table.level];
+  const sortLink = (sort: (typeof sorts)[number]) => ({
+    href: linkTo(path, query, { sort, dir: query.sort === sort && query.dir === 'asc' ? 'desc' : 'asc' }),
+    ariaSort: query.sort === sort ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none',
+  });
+  return {
+    rows: rows.map((r) => ({ ...r, href: linkTo(`/areas/${r.code}`, query, { filter: undefined, from: undefined, to: undefined, sort: undefined, dir: undefined, show: undefined }), colour: r.decile ? decileColours[r.decile - 1] : null })),
+    total: table.rows.length,
+    level: table.level,
+    singular,
+    plural,
+    peers: table.peers,
+    aggregate: table.level !== 'lsoa',
+    query,
+    domainLabel: domainLabel(query.domain),
+    editionItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
+    domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
+    decileItems: (selected: number) => Array.from({ length: 10 }, (_, i) => ({ value: String(i + 1), text: String(i + 1), selected: i + 1 === selected })),
+    sortLinks: { rank: sortLink('rank'), name: sortLink('name'), population: sortLink('population'), decile1: sortLink('decile1') },
+    csvHref: linkTo(path, query, { format: 'csv' }),
+    canShowLsoas: options.canShowLsoas,
+    legend: decileColours.map((colour, i) => ({ colour, decile: i + 1 })),
+  };
+}
+
+export const needRoutes: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = () => app.database.db;
+
+  const noData = (reply: FastifyReply, id?: string) =>
+    reply.page(
+      'error.njk',
+      {
+        pageTitle: id ? 'Edition not found' : 'No data loaded yet',
+        linkHref: '/about/data',
+        linkText: 'About the data',
+        paragraphs: id ? [`No edition "${id}" is loaded. Choose one of the editions listed on the About the data page.`] : ['No edition of the Indices of Deprivation is loaded yet. An administrator can load the bundled data with: npx patchwork import bundled'],
+      },
+      404,
+    );
+
+  app.get('/areas', { config: { access: access.public }, schema: { querystring: pageQuery } }, async (request, reply) => {
+    const query = request.query;
+    const edition = await findEdition(db(), query.edition);
+    if (!edition) return noData(reply, query.edition);
+    const table = await memberTable(db(), edition, query.domain);
+    const view = tableView('/areas', query, table, await listEditions(db()), edition, { canShowLsoas: false });
+    if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
+    return reply.page('need/views/areas.njk', { pageTitle: `Where need is greatest in England: ${view.domainLabel}, ${edition.label}`, edition, table: view, caveat: comparabilityCaveat });
+  });
+
+  app.get('/areas/:code', { config: { access: access.public }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery } }, async (request, reply) => {
+    const query = request.query;
+    const edition = await findEdition(db(), query.edition);
+    if (!edition) return noData(reply, query.edition);
+    const area = await profile(db(), edition, request.params.code, query.domain);
+    if (!area) {
+      return reply.page(
+        'error.njk',
+        { pageTitle: 'Area not found', linkHref: '/areas', linkText: 'Start from England', paragraphs: [`${request.params.code} is not an area of ${edition.label}. Codes change between editions: ${levelOf(request.params.code) === 'ward' ? 'ward codes follow the boundaries of the edition’s year' : 'IoD2025 uses 2021 LSOAs'}. Try another edition, or start from England.`] },
+        404,
+      );
+    }
+    const path = `/areas/${area.code}`;
+    const within = area.level === 'lsoa' ? undefined : { level: area.level, code: area.code };
+    const table = within ? await memberTable(db(), edition, query.domain, within, area.level === 'lad' ? query.show : 'lsoas') : null;
+    if (query.format === 'csv') {
+      if (!table) return reply.page('error.njk', { pageTitle: 'Nothing to download', paragraphs: ['An LSOA has no smaller areas within it. Download its figures from its ward or district.'] }, 400);
+      return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
+    }
+    const editions = await listEditions(db());
+    const share = (counts: number[], total: number) => counts.map((n) => (total ? n / total : 0));
+    const chart = decileChartSvg({
+      id: 'deciles',
+      title: `${area.name}: share of LSOAs in each national decile of the ${domainLabel(query.domain)}, ${edition.label}`,
+      counts: area.decileCounts,
+      comparison: area.parentLad && area.level !== 'lad' ? { label: area.parentLad.name, shares: share(area.parentLad.decileCounts, area.parentLad.lsoaCount) } : undefined,
+    });
+    const breadcrumbs = [{ text: 'England', href: linkTo('/areas', query, { show: undefined }) }, ...area.parents.filter((p) => p.vintage === edition.ladVintage || p.vintage === edition.wardVintage).sort((a) => (a.vintage === edition.ladVintage ? -1 : 1)).map((p) => ({ text: p.name, href: linkTo(`/areas/${p.code}`, query, { show: undefined }) }))];
+    return reply.page('need/views/area.njk', {
+      pageTitle: `${area.name}: ${domainLabel(query.domain)}, ${edition.label}`,
+      area,
+      levelName: levelNames[area.level][0],
+      edition,
+      domainLabel: domainLabel(query.domain),
+      chart,
+      deciles: area.decileCounts.map((n, i) => ({
+        decile: i + 1,
+        count: n,
+        share: area.lsoaCount ? n / area.lsoaCount : 0,
+        parentShare: area.parentLad ? (area.parentLad.lsoaCount ? (area.parentLad.decileCounts[i] ?? 0) / area.parentLad.lsoaCount : 0) : null,
+      })),
+      editionRows: area.editions.map((e) => ({ ...e, href: linkTo(path, query, { edition: e.edition.id }), current: e.edition.id === edition.id })),
+      table: table ? tableView(path, query, table, editions, edition, { canShowLsoas: area.level === 'lad' }) : null,
+      filterItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
+      domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
+      breadcrumbs,
+      caveat: comparabilityCaveat,
+    });
+  });
+};
