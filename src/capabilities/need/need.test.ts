@@ -1,0 +1,123 @@
+import type { FastifyInstance } from 'fastify';
+import { parse } from 'csv-parse/sync';
+import { sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../platform/db/database.ts';
+import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
+import { startTestApp } from '../../../tests/support/app.ts';
+import { iod2011Steps, loadBundledSteps } from '../../../tests/support/data.ts';
+
+/** Table rows of a page: the text of each body row's cells. */
+function bodyRows(html: string, tableClass = 'pw-members'): string[][] {
+  const table = new RegExp(`<table class="govuk-table ${tableClass}">([\\s\\S]*?)</table>`).exec(html)?.[1] ?? '';
+  const body = /<tbody[^>]*>([\s\S]*?)<\/tbody>/.exec(table)?.[1] ?? '';
+  return [...body.matchAll(/<tr[^>]*>([\s\S]*?)<\/tr>/g)].map((r) => [...r[1]!.matchAll(/<t[hd][^>]*>([\s\S]*?)<\/t[hd]>/g)].map((c) => c[1]!.replace(/<[^>]+>/g, '').replace(/\s+/g, ' ').trim()));
+}
+
+describe.each(engines)('see need: drill-down pages on %s', (engine) => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  const get = (url: string) => app.inject(url);
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await loadBundledSteps(database.db, iod2011Steps);
+    app = await startTestApp(database);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  it('ranks every district of England, most deprived first, in the latest edition loaded', async () => {
+    const page = await get('/areas');
+    expect(page.statusCode).toBe(200);
+    const rows = bodyRows(page.body);
+    expect(rows).toHaveLength(317);
+    // IoD2019: Blackpool has the highest average LSOA score of all districts (technical report, table 3.2).
+    expect(rows[0]!.slice(0, 2)).toEqual(['Blackpool', 'E06000009']);
+    expect(rows[0]![3]).toBe('1');
+    expect(page.body).toContain('English Indices of Deprivation 2019');
+  });
+
+  it('filters to the most deprived 10% and 1%, and to a range of deciles, counting exactly', async () => {
+    // Decile of a district = ⌈10 × rank / 317⌉: ranks 1–31 are decile 1; ⌊317 / 100⌋ = 3 districts are the 1%.
+    expect(bodyRows((await get('/areas?filter=decile1')).body)).toHaveLength(31);
+    expect(bodyRows((await get('/areas?filter=top1pct')).body)).toHaveLength(3);
+    const range = bodyRows((await get('/areas?filter=range&from=9&to=10')).body);
+    expect(range.every((r) => ['9', '10'].includes(r[4]!))).toBe(true);
+    const expected = Array.from({ length: 317 }, (_, i) => Math.ceil((10 * (i + 1)) / 317)).filter((d) => d >= 9).length;
+    expect(range).toHaveLength(expected);
+  });
+
+  it('sorts by name and population both ways, and says which column is sorted', async () => {
+    const byName = await get('/areas?sort=name');
+    expect(bodyRows(byName.body)[0]![0]).toBe('Adur');
+    expect(byName.body).toMatch(/aria-sort="ascending"><a class="govuk-link" href="\/areas\?sort=name&amp;dir=desc">Name/);
+    const bigFirst = bodyRows((await get('/areas?sort=population&dir=desc')).body);
+    expect(bigFirst[0]![0]).toBe('Birmingham');
+  });
+
+  it('downloads the table shown as CSV, with the same filter', async () => {
+    const csv = await get('/areas?filter=decile1&format=csv');
+    expect(csv.headers['content-type']).toMatch(/^text\/csv/);
+    expect(csv.headers['content-disposition']).toBe('attachment; filename="iod2019-imd-districts.csv"');
+    const records = parse(csv.body, { columns: true }) as Record<string, string>[];
+    expect(records).toHaveLength(31);
+    expect(records[0]).toMatchObject({ code: 'E06000009', name: 'Blackpool', edition: 'iod2019', index: 'imd', rankOfAverageScore: '1', outOf: '317', decile: '1' });
+  });
+
+  it('profiles a district against the published figures, with its wards and a chart with its data', async () => {
+    const page = await get('/areas/E08000035?edition=iod2019');
+    expect(page.statusCode).toBe(200);
+    const [facts] = await queryRows<{ lsoas: number; d1: number }>(
+      database.db,
+      sql`select count(*)::int as lsoas, count(*) filter (where v.decile = 1)::int as d1 from area_lookups l
+          join indicator_values v on v.indicator_id = 'iod2019.imd' and v.code = l.from_code
+          where l.from_vintage = 'lsoa11' and l.to_vintage = 'lad19' and l.to_code = 'E08000035'`,
+    );
+    expect(page.body).toContain(`<dd class="govuk-summary-list__value">\n          ${facts!.lsoas}`);
+    expect(page.body).toMatch(new RegExp(`In the most deprived 10% of LSOAs nationally[\\s\\S]*?${facts!.d1} \\(`));
+    expect(page.body).toMatch(/<svg class="pw-chart"[^>]*role="img"[^>]*aria-labelledby="deciles-title deciles-desc"/);
+    expect(page.body).toContain(`decile 1: ${facts!.d1} (`);
+    const wards = bodyRows(page.body);
+    expect(wards).toHaveLength(33);
+    // Every LSOA counted once across the wards.
+    expect(wards.reduce((n, r) => n + Number(r[5]!.split(' of ')[1]!.replace(/,/g, '')), 0)).toBe(facts!.lsoas);
+    // The district's LSOAs instead of its wards.
+    expect(bodyRows((await get('/areas/E08000035?edition=iod2019&show=lsoas')).body)).toHaveLength(facts!.lsoas);
+  });
+
+  it('profiles a ward and an LSOA with their parents, and change across editions', async () => {
+    const [lsoa] = await queryRows<{ code: string; ward: string; rank: number; decile: number }>(
+      database.db,
+      sql`select v.code, l.to_code as ward, v.rank, v.decile from indicator_values v
+          join area_lookups l on l.from_vintage = 'lsoa11' and l.from_code = v.code and l.to_vintage = 'ward19'
+          join area_lookups d on d.from_vintage = 'lsoa11' and d.from_code = v.code and d.to_vintage = 'lad19' and d.to_code = 'E08000035'
+          where v.indicator_id = 'iod2019.imd' order by v.rank limit 1`,
+    );
+    const ward = await get(`/areas/${lsoa!.ward}?edition=iod2019`);
+    expect(ward.statusCode).toBe(200);
+    expect(ward.body).toContain('href="/areas/E08000035?edition=iod2019"'); // breadcrumb to Leeds
+    expect(bodyRows(ward.body).some((r) => r[1] === lsoa!.code)).toBe(true);
+    const page = await get(`/areas/${lsoa!.code}?edition=iod2019`);
+    expect(page.statusCode).toBe(200);
+    expect(page.body).toContain(`rank ${lsoa!.rank.toLocaleString('en-GB')} of 32,844, decile ${lsoa!.decile}`);
+    expect(page.body).toContain('English Indices of Deprivation 2015</a>');
+    expect(page.body).toContain('Ranks are relative');
+  });
+
+  it('refuses nonsense clearly, and says when an area or edition is not there', async () => {
+    const bad = await get('/areas?filter=everything');
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('Choose which areas to show');
+    const badDecile = await get('/areas?filter=range&from=0');
+    expect(badDecile.statusCode).toBe(400);
+    expect(badDecile.body).toContain('The first decile must be from 1 to 10');
+    expect((await get('/areas/E0800003')).statusCode).toBe(400);
+    const missing = await get('/areas/E08000099');
+    expect(missing.statusCode).toBe(404);
+    expect(missing.body).toContain('is not an area of English Indices of Deprivation 2019');
+    expect((await get('/areas?edition=iod1999')).statusCode).toBe(404);
+  });
+});
