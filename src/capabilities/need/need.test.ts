@@ -76,7 +76,7 @@ describe.each(engines)('see need: drill-down pages on %s', (engine) => {
           join indicator_values v on v.indicator_id = 'iod2019.imd' and v.code = l.from_code
           where l.from_vintage = 'lsoa11' and l.to_vintage = 'lad19' and l.to_code = 'E08000035'`,
     );
-    expect(page.body).toContain(`<dd class="govuk-summary-list__value">\n          ${facts!.lsoas}`);
+    expect(page.body).toMatch(new RegExp(`LSOAs\\s*</dt>\\s*<dd class="govuk-summary-list__value">\\s*${facts!.lsoas}\\s*</dd>`));
     expect(page.body).toMatch(new RegExp(`In the most deprived 10% of LSOAs nationally[\\s\\S]*?${facts!.d1} \\(`));
     expect(page.body).toMatch(/<svg class="pw-chart"[^>]*role="img"[^>]*aria-labelledby="deciles-title deciles-desc"/);
     expect(page.body).toContain(`decile 1: ${facts!.d1} (`);
