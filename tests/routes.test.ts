@@ -28,6 +28,7 @@ const expected: Record<string, Row> = {
   // Open data, so public; with nothing loaded they say so (404).
   'GET /areas': everyone(404),
   'GET /areas/:code': everyone(404),
+  'GET /tiles/:layer/:z/:x/:y.mvt': everyone(404),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -85,6 +86,10 @@ describe.each(engines)('route permissions on %s', (engine) => {
       // No data is loaded in this test database: the data routes answer 404 for everyone.
       edition: 'iod2019',
       code: 'E08000035',
+      layer: 'lsoa21',
+      z: '0',
+      x: '0',
+      y: '0',
       // Not a member, so an allowed request is answered "not a member" and changes nothing.
       userId: '00000000-0000-4000-8000-000000000000',
     };

@@ -6,6 +6,7 @@ import { access } from '../../platform/auth/permissions.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
 import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
+import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { applyState, filters, memberTable, profile, sorts, type MemberRow, type MemberTable, type TableState } from './service.ts';
 
@@ -107,7 +108,14 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     const table = await memberTable(db(), edition, query.domain);
     const view = tableView('/areas', query, table, await listEditions(db()), edition, { canShowLsoas: false });
     if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
-    return reply.page('need/views/areas.njk', { pageTitle: `Where need is greatest in England: ${view.domainLabel}, ${edition.label}`, edition, table: view, caveat: comparabilityCaveat });
+    return reply.page('need/views/areas.njk', {
+      pageTitle: `Where need is greatest in England: ${view.domainLabel}, ${edition.label}`,
+      edition,
+      table: view,
+      caveat: comparabilityCaveat,
+      map: await mapView(app.database, edition, query.domain),
+      mapLabel: `Map of England's LSOAs coloured by national decile of the ${view.domainLabel}, ${edition.label}`,
+    });
   });
 
   app.get('/areas/:code', { config: { access: access.public }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery } }, async (request, reply) => {
@@ -157,6 +165,8 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,
       caveat: comparabilityCaveat,
+      map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
+      mapLabel: `Map of LSOAs coloured by national decile of the ${domainLabel(query.domain)}, ${edition.label}, with ${area.name} picked out`,
     });
   });
 };

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
 const govukDist = path.dirname(require.resolve('govuk-frontend/package.json')) + '/dist';
+const maplibreDist = path.dirname(require.resolve('maplibre-gl/package.json')) + '/dist';
 
 export type Asset = { body: Buffer; contentType: string };
 export type Assets = {
@@ -21,6 +22,10 @@ const sources = {
   favicon: path.join(here, 'assets/favicon.svg'),
   init: path.join(here, 'assets/init.mjs'),
   govukJs: path.join(govukDist, 'govuk/govuk-frontend.min.js'),
+  map: path.resolve(here, '../../capabilities/maps/assets/map.mjs'),
+  maplibre: path.join(maplibreDist, 'maplibre-gl.mjs'),
+  maplibreWorker: path.join(maplibreDist, 'maplibre-gl-worker.mjs'),
+  maplibreCss: path.join(maplibreDist, 'maplibre-gl.css'),
 };
 
 function hashed(logical: string, body: Buffer): string {
@@ -70,5 +75,12 @@ export async function buildAssets(cacheDir: string): Promise<Assets> {
   // init.mjs imports govuk-frontend by its fingerprinted URL, so it is fingerprinted after it.
   const init = (await readFile(sources.init, 'utf8')).replace('__GOVUK_FRONTEND__', urls['govuk-frontend.min.js']!);
   add('init.mjs', Buffer.from(init), 'text/javascript; charset=utf-8');
+  // Maps only: MapLibre (ES modules; its worker is a module too) and Patchwork's map module, which names
+  // both by their fingerprinted URLs.
+  add('maplibre-gl.mjs', await readFile(sources.maplibre), 'text/javascript; charset=utf-8');
+  add('maplibre-gl-worker.mjs', await readFile(sources.maplibreWorker), 'text/javascript; charset=utf-8');
+  add('maplibre-gl.css', await readFile(sources.maplibreCss), 'text/css; charset=utf-8');
+  const map = (await readFile(sources.map, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
+  add('map.mjs', Buffer.from(map), 'text/javascript; charset=utf-8');
   return { files, urls };
 }

@@ -1,0 +1,77 @@
+// Choropleth maps of LSOAs from Patchwork's own vector tiles. The page works without this file: every map
+// sits beside a table with the same figures.
+import { Map as MapLibreMap, NavigationControl, setWorkerUrl } from '__MAPLIBRE__';
+
+setWorkerUrl(new URL('__MAPLIBRE_WORKER__', window.location.href).href);
+
+function describe(feature) {
+  const p = feature.properties;
+  const rank = p.rank === null || p.rank === undefined ? 'no rank' : `rank ${Number(p.rank).toLocaleString('en-GB')}`;
+  const decile = p.decile ? `decile ${p.decile}` : 'no decile';
+  return `${p.name} (${p.code}): ${decile}, ${rank}.`;
+}
+
+function start(element) {
+  const data = element.dataset;
+  const colours = data.colours.split(',');
+  const [west, south, east, north] = data.bounds.split(',').map(Number);
+  const details = element.parentElement.querySelector('[data-pw-map-details]');
+  const focused = data.focusProperty ? ['==', ['get', data.focusProperty], data.focusCode] : true;
+  const fill = ['match', ['get', 'decile'], ...colours.flatMap((c, i) => [i + 1, c]), '#b1b4b6'];
+  let map;
+  try {
+    map = new MapLibreMap({
+      container: element,
+      bounds: [
+        [west, south],
+        [east, north],
+      ],
+      fitBoundsOptions: { padding: 8 },
+      maxZoom: 16,
+      attributionControl: false,
+      style: {
+        version: 8,
+        sources: { areas: { type: 'vector', tiles: [window.location.origin + data.tiles], minzoom: 0, maxzoom: 14 } },
+        layers: [
+          { id: 'background', type: 'background', paint: { 'background-color': '#f3f2f1' } },
+          { id: 'fill', type: 'fill', source: 'areas', 'source-layer': data.layer, paint: { 'fill-color': fill, 'fill-opacity': ['case', focused, 0.9, 0.2] } },
+          { id: 'lines', type: 'line', source: 'areas', 'source-layer': data.layer, paint: { 'line-color': '#0b0c0c', 'line-opacity': 0.35, 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.05, 12, 0.8] } },
+          ...(data.focusProperty ? [{ id: 'focus', type: 'line', source: 'areas', 'source-layer': data.layer, filter: focused, paint: { 'line-color': '#0b0c0c', 'line-width': 1.5 } }] : []),
+        ],
+      },
+    });
+  } catch {
+    return; // No WebGL: the fallback text stays.
+  }
+  element.querySelector('.pw-map__fallback')?.remove();
+  map.getCanvas().setAttribute('aria-label', `${data.label}. The tables on this page give the same figures.`);
+  map.addControl(new NavigationControl({ showCompass: false }));
+  const show = (feature) => {
+    if (details) details.textContent = feature ? describe(feature) : '';
+  };
+  const open = (feature) => {
+    if (feature) window.location.href = data.link.replace('{code}', encodeURIComponent(feature.properties.code));
+  };
+  const atCentre = () => {
+    const centre = map.project(map.getCenter());
+    return map.queryRenderedFeatures(centre, { layers: ['fill'] })[0];
+  };
+  map.on('mousemove', 'fill', (event) => {
+    map.getCanvas().style.cursor = 'pointer';
+    show(event.features[0]);
+  });
+  map.on('mouseleave', 'fill', () => {
+    map.getCanvas().style.cursor = '';
+  });
+  map.on('click', 'fill', (event) => open(event.features[0]));
+  // By keyboard: the feature under the cross at the centre is the one described and opened.
+  map.on('moveend', () => {
+    if (element.contains(document.activeElement)) show(atCentre());
+  });
+  map.getCanvas().addEventListener('focus', () => show(atCentre()));
+  map.getCanvas().addEventListener('keydown', (event) => {
+    if (event.key === 'Enter') open(atCentre());
+  });
+}
+
+document.querySelectorAll('[data-pw-map]').forEach(start);
