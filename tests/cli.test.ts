@@ -56,7 +56,8 @@ describe('patchwork command line (PGlite data directory)', () => {
 
     const missing = await run(['db', 'restore', '--in', path.join(dir, 'nope.gz')], { PATCHWORK_DATA_DIR: path.join(dir, 'c') });
     expect(missing.stderr).toContain('cannot be read');
-  });
+    // Seven separate processes, each loading PostGIS into PGlite (~5 s apiece): slow, not stuck.
+  }, 240_000);
 
   it('explains bad configuration without a stack trace', async () => {
     const result = await run(['migrate'], { PORT: 'abc', PATCHWORK_DATA_DIR: path.join(dir, 'd') });

@@ -4,6 +4,7 @@ import { gunzipSync } from 'node:zlib';
 import { sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { ImportError, type RowProblem } from '../../platform/data/csv.ts';
+import { analyze } from '../../platform/db/bulk.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from './lookups.ts';
 import { areaLookups, areas } from './schema.ts';
@@ -127,6 +128,7 @@ export async function importBoundaries(db: Db, target: string, actor: Actor, opt
     const derived = options.derive === false ? {} : await deriveLookups(tx);
     const areasLoaded = Object.values(vintages).reduce((a, b) => a + b, 0);
     const vintage = Object.entries(vintages).sort((a, b) => b[1] - a[1])[0]![0];
+    if (options.derive !== false) await analyze(tx, 'areas', 'area_lookups');
     if (options.audit !== false) await recordAudit(tx, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: vintage, details: { files: files.length, vintages, repaired, duplicates, derived } });
     return { vintage, vintages, files: files.length, areas: areasLoaded, repaired, duplicates, derived };
   });

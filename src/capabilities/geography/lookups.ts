@@ -2,6 +2,7 @@ import path from 'node:path';
 import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { ImportError, Problems, readRows } from '../../platform/data/csv.ts';
+import { analyze } from '../../platform/db/bulk.ts';
 import type { Db, Tx } from '../../platform/db/database.ts';
 import { areaLookups, areas, areaVintages, type AreaType } from './schema.ts';
 
@@ -193,6 +194,7 @@ export async function importLookup(db: Db, file: string, actor: Actor): Promise<
     await ensureVintages(tx, layout!.levels.map((l) => l.vintage));
     for (const [vintage, byCode] of names) await upsertAreas(tx, vintage, [...byCode].map(([code, name]) => ({ code, name })));
     await replaceLookups(tx, pairs, [...uniqueLinks.values()], source);
+    await analyze(tx, 'areas', 'area_lookups');
     await recordAudit(tx, { actor, action: 'lookup.imported', objectType: 'lookup', objectId: source, details: { layout: layout!.name, rows, links: uniqueLinks.size } });
   });
   return {

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { count, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { ImportError, Problems, findColumn, parseNumber, readRows } from '../../platform/data/csv.ts';
-import { copyRows } from '../../platform/db/bulk.ts';
+import { analyze, copyRows } from '../../platform/db/bulk.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages, knownVintages, replaceLookups, upsertAreas } from '../geography/lookups.ts';
 import { areas } from '../geography/schema.ts';
@@ -254,6 +254,7 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
     }
     await replaceValues(tx, loaded, rows);
     const summaries = await refreshSummaries(tx, editionId, inMemory);
+    await analyze(tx, 'areas', 'area_lookups', 'indicator_values', 'area_summaries');
     await recordAudit(tx, { actor, action: 'edition.imported', objectType: 'edition', objectId: editionId, details: { files: files.map((f) => path.basename(f)), lsoas: n, indicators: loaded, ...summaries } });
     return { edition: editionId as EditionId, lsoas: n, indicators: loaded, ...summaries };
   });

@@ -2,6 +2,7 @@ import path from 'node:path';
 import { eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { ImportError, Problems, findColumn, parseNumber, readRows } from '../../platform/data/csv.ts';
+import { analyze } from '../../platform/db/bulk.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ensureVintages } from '../geography/lookups.ts';
 import { indicators, indicatorValues } from './schema.ts';
@@ -79,6 +80,7 @@ export async function importPopulation(db: Db, file: string, actor: Actor): Prom
     await ensureVintages(tx, [indicator.vintage]);
     await upsertIndicator(tx, indicator);
     await replaceValues(tx, [indicator.id], codes.map((c) => [indicator.id, c, totals.get(c)!, null, null] as const));
+    await analyze(tx, 'indicator_values');
     await recordAudit(tx, { actor, action: 'population.imported', objectType: 'indicator', objectId: indicator.id, details: { file: path.basename(file), lsoas: codes.length } });
   });
   return { indicator: indicator.id, lsoas: codes.length, total: [...totals.values()].reduce((a, b) => a + b, 0) };

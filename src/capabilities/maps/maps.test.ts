@@ -1,0 +1,102 @@
+import path from 'node:path';
+import { VectorTile } from '@mapbox/vector-tile';
+import { PbfReader } from 'pbf';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../platform/audit/audit.ts';
+import { queryRows } from '../../platform/db/database.ts';
+import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
+import { startTestApp } from '../../../tests/support/app.ts';
+import { iod2011Steps, loadBundledSteps } from '../../../tests/support/data.ts';
+import { importBoundaries } from '../geography/boundaries.ts';
+
+/** The tile x/y at zoom z holding a point (Web Mercator, as every slippy map). */
+function tileOf(lon: number, lat: number, z: number) {
+  const n = 2 ** z;
+  const rad = (lat * Math.PI) / 180;
+  return { x: Math.floor(((lon + 180) / 360) * n), y: Math.floor(((1 - Math.log(Math.tan(rad) + 1 / Math.cos(rad)) / Math.PI) / 2) * n) };
+}
+
+describe.each(engines)('vector tiles on %s', (engine) => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  // Leeds city centre.
+  const leeds = { lon: -1.5491, lat: 53.7997 };
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await loadBundledSteps(database.db, iod2011Steps.filter((s) => s !== 'edition.iod2015'));
+    await importBoundaries(database.db, path.resolve('tests/fixtures/boundaries/lsoa11'), cliActor);
+    app = await startTestApp(database);
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  const decode = (body: Buffer) => new VectorTile(new PbfReader(body));
+
+  it('serves an edition layer whose LSOAs carry their decile, rank, district and ward from the database', async () => {
+    const { x, y } = tileOf(leeds.lon, leeds.lat, 12);
+    const response = await app.inject(`/tiles/iod2019.imd/12/${x}/${y}.mvt`);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers['content-type']).toBe('application/vnd.mapbox-vector-tile');
+    const layer = decode(response.rawPayload).layers['iod2019.imd']!;
+    expect(layer.length).toBeGreaterThan(10);
+    const features = Array.from({ length: layer.length }, (_, i) => layer.feature(i));
+    const expected = new Map(
+      (await queryRows<{ code: string; rank: number; decile: number }>(database.db, sql`select code, rank, decile from indicator_values where indicator_id = 'iod2019.imd'`)).map((r) => [r.code, r]),
+    );
+    for (const f of features) {
+      const p = f.properties as Record<string, string | number>;
+      expect(p.code).toMatch(/^E01\d{6}$/);
+      expect({ rank: p.rank, decile: p.decile }).toEqual({ rank: expected.get(String(p.code))!.rank, decile: expected.get(String(p.code))!.decile });
+      expect(p.lad).toBe('E08000035');
+      expect(f.type).toBe(3); // polygons
+    }
+  });
+
+  it('answers the same tile from its cache, revalidates by ETag, and lets a versioned address be cached for a year', async () => {
+    const { x, y } = tileOf(leeds.lon, leeds.lat, 10);
+    const url = `/tiles/lsoa11/10/${x}/${y}.mvt`;
+    const first = await app.inject(url);
+    expect(first.statusCode).toBe(200);
+    expect(first.headers['cache-control']).toBe('public, max-age=300');
+    const etag = String(first.headers.etag);
+    expect((await app.inject({ url, headers: { 'if-none-match': etag } })).statusCode).toBe(304);
+    const versioned = await app.inject(`${url}?v=${encodeURIComponent(await boundaryVersion())}`);
+    expect(versioned.headers['cache-control']).toBe('public, max-age=31536000, immutable');
+    expect(versioned.rawPayload.equals(first.rawPayload)).toBe(true);
+    const layer = decode(first.rawPayload).layers.lsoa11!;
+    expect(Object.keys(layer.feature(0).properties).sort()).toEqual(['code', 'name']);
+  });
+
+  /** A boundary layer's version, read from the edition layer's address on a page (its first part). */
+  async function boundaryVersion() {
+    const page = await app.inject('/areas/E08000035?edition=iod2019');
+    const tiles = /data-tiles="([^"]+)"/.exec(page.body)![1]!.replace(/&amp;/g, '&');
+    return decodeURIComponent(/v=([^&]+)/.exec(tiles)![1]!).split('-')[0]!;
+  }
+
+  it('answers an empty tile with 204, and refuses tiles and layers that do not exist', async () => {
+    expect((await app.inject('/tiles/lsoa11/12/0/0.mvt')).statusCode).toBe(204);
+    const outside = await app.inject('/tiles/lsoa11/2/4/0.mvt');
+    expect(outside.statusCode).toBe(400);
+    expect(outside.json().detail).toBe('At zoom 2, x and y run from 0 to 3.');
+    expect((await app.inject('/tiles/lsoa21/2/1/1.mvt')).statusCode).toBe(404); // no 2021 boundaries loaded here
+    expect((await app.inject('/tiles/iod2019.nonsense/2/1/1.mvt')).statusCode).toBe(404);
+    expect((await app.inject('/tiles/DROP;TABLE/2/1/1.mvt')).statusCode).toBe(400);
+  });
+
+  it('draws the map on area pages once boundaries exist, and says why not when they do not', async () => {
+    const leedsPage = await app.inject('/areas/E08000035?edition=iod2019');
+    expect(leedsPage.body).toMatch(/data-pw-map data-tiles="\/tiles\/iod2019\.imd\/\{z\}\/\{x\}\/\{y\}\.mvt\?v=[^"]+" data-layer="iod2019\.imd"/);
+    expect(leedsPage.body).toContain('data-focus-property="lad" data-focus-code="E08000035"');
+    expect(leedsPage.body).toContain('assets/map-');
+    await database.db.execute(sql`update areas set boundary = null, centroid = null where vintage = 'lsoa11'`);
+    const without = await app.inject('/areas/E08000035?edition=iod2019');
+    expect(without.body).not.toContain('data-pw-map');
+    expect(without.body).toContain('The map appears once the 2011 LSOA boundaries are loaded');
+  });
+});
