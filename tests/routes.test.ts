@@ -28,7 +28,13 @@ const expected: Record<string, Row> = {
   // Open data, so public; with nothing loaded they say so (404).
   'GET /areas': everyone(404),
   'GET /areas/:code': everyone(404),
+  'GET /areas/:code/profile.pdf': everyone(404),
   'GET /tiles/:layer/:z/:x/:y.mvt': everyone(404),
+  'GET /indicators': everyone(200),
+  // A well-formed id that does not exist: the same 404 whoever asks, as for one not shared with them.
+  'GET /indicators/:id': everyone(404),
+  'GET /organisations/:slug/indicators/new': orgRole('member', 302, 200),
+  'POST /organisations/:slug/indicators': orgRole('member', 401, 400),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -87,6 +93,7 @@ describe.each(engines)('route permissions on %s', (engine) => {
       edition: 'iod2019',
       code: 'E08000035',
       layer: 'lsoa21',
+      id: 'local.00000000-0000-4000-8000-000000000000',
       z: '0',
       x: '0',
       y: '0',

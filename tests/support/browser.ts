@@ -22,8 +22,9 @@ export function launchBrowser(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath,
     headless: true,
-    // This machine has no network but loopback; background networking would only make noise.
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    // This machine has no network but loopback; background networking would only make noise. With no GPU,
+    // WebGL for maps comes from Chromium's software renderer, which must be allowed explicitly.
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--enable-unsafe-swiftshader'],
   });
 }
 

@@ -1,5 +1,6 @@
 import { sql } from 'drizzle-orm';
-import { check, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, date, doublePrecision, index, integer, pgTable, primaryKey, smallint, text, timestamp, uuid } from 'drizzle-orm/pg-core';
+import { organisations, users } from '../../platform/auth/schema.ts';
 
 /** An edition of the English Indices of Deprivation, on the LSOA vintage it was published for. */
 export const editions = pgTable('editions', {
@@ -18,6 +19,10 @@ export const editions = pgTable('editions', {
 });
 
 export const directions = ['higher-is-worse', 'higher-is-better'] as const;
+/** Who may see a local indicator: anyone; anyone signed in to a partner organisation; the owner's members. */
+export const sharingLevels = ['public', 'partners', 'organisation'] as const;
+/** How values roll up from small areas to larger ones: counts add up; rates are averaged, weighted by population. */
+export const aggregations = ['sum', 'population-weighted-mean'] as const;
 
 /**
  * Anything measured for areas: an IoD domain in one edition, a population estimate, a council's local data.
@@ -36,10 +41,20 @@ export const indicators = pgTable(
     period: text('period').notNull(),
     source: text('source').notNull(),
     licence: text('licence').notNull(),
+    /** Local data only (national data has none): the organisation that uploaded it and controls it. */
+    ownerOrganisationId: uuid('owner_organisation_id').references(() => organisations.id, { onDelete: 'cascade' }),
+    sharing: text('sharing', { enum: sharingLevels }).notNull().default('public'),
+    aggregation: text('aggregation', { enum: aggregations }),
+    description: text('description'),
+    uploadedBy: uuid('uploaded_by').references(() => users.id, { onDelete: 'set null' }),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }),
   },
   (t) => [
     index('indicators_edition_idx').on(t.editionId),
+    index('indicators_owner_idx').on(t.ownerOrganisationId),
     check('indicators_direction_check', sql`direction in ('higher-is-worse', 'higher-is-better')`),
+    check('indicators_sharing_check', sql`sharing in ('public', 'partners', 'organisation')`),
+    check('indicators_aggregation_check', sql`aggregation is null or aggregation in ('sum', 'population-weighted-mean')`),
   ],
 );
 

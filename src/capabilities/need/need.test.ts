@@ -107,6 +107,20 @@ describe.each(engines)('see need: drill-down pages on %s', (engine) => {
     expect(page.body).toContain('Ranks are relative');
   });
 
+  it('downloads a profile as an A4 PDF, titled and tagged in English, with the figures', async () => {
+    const pdf = await get('/areas/E08000035/profile.pdf?edition=iod2019');
+    expect(pdf.statusCode).toBe(200);
+    expect(pdf.headers['content-type']).toBe('application/pdf');
+    expect(pdf.headers['content-disposition']).toBe('attachment; filename="E08000035-iod2019-imd.pdf"');
+    const raw = pdf.rawPayload.toString('latin1');
+    expect(raw.startsWith('%PDF-1.7')).toBe(true);
+    expect(raw).toContain('<rdf:li xml:lang="x-default">Leeds: Index of Multiple Deprivation, English Indices of Deprivation 2019</rdf:li>');
+    expect(raw).toMatch(/\/Lang \(en-GB\)/);
+    expect(raw).toMatch(/\/MarkInfo \d+ 0 R/); // tagged
+    expect(raw).toMatch(/\/MediaBox \[0 0 595\.28 841\.89\]/); // A4
+    expect((await get('/areas/E08000099/profile.pdf')).statusCode).toBe(404);
+  });
+
   it('refuses nonsense clearly, and says when an area or edition is not there', async () => {
     const bad = await get('/areas?filter=everything');
     expect(bad.statusCode).toBe(400);

@@ -8,6 +8,7 @@ import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes
 import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
+import { profilePdf } from './pdf.ts';
 import { applyState, filters, memberTable, profile, sorts, type MemberRow, type MemberTable, type TableState } from './service.ts';
 
 const pageQuery = z.object({
@@ -118,6 +119,23 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     });
   });
 
+  app.get(
+    '/areas/:code/profile.pdf',
+    { config: { access: access.public }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery.pick({ edition: true, domain: true }) } },
+    async (request, reply) => {
+      const edition = await findEdition(db(), request.query.edition);
+      if (!edition) return noData(reply, request.query.edition);
+      const area = await profile(db(), edition, request.params.code, request.query.domain);
+      if (!area) return reply.page('error.njk', { pageTitle: 'Area not found', linkHref: '/areas', linkText: 'Start from England', paragraphs: [`${request.params.code} is not an area of ${edition.label}.`] }, 404);
+      const pageUrl = linkTo(`/areas/${area.code}`, { ...pageQuery.parse({}), edition: edition.id, domain: request.query.domain });
+      const pdf = await profilePdf(area, domainLabel(request.query.domain), `${request.protocol}://${request.host}${pageUrl}`);
+      return reply
+        .type('application/pdf')
+        .header('content-disposition', `attachment; filename="${area.code}-${edition.id}-${request.query.domain}.pdf"`)
+        .send(pdf);
+    },
+  );
+
   app.get('/areas/:code', { config: { access: access.public }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery } }, async (request, reply) => {
     const query = request.query;
     const edition = await findEdition(db(), query.edition);
@@ -164,6 +182,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       filterItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,
+      pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
       mapLabel: `Map of LSOAs coloured by national decile of the ${domainLabel(query.domain)}, ${edition.label}, with ${area.name} picked out`,

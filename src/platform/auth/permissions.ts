@@ -1,4 +1,4 @@
-import { and, eq } from 'drizzle-orm';
+import { and, eq, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Tx } from '../db/database.ts';
 import { memberships, organisations, roles, type Role } from './schema.ts';
@@ -123,4 +123,37 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply): P
 
 export function isApiRequest(request: FastifyRequest): boolean {
   return request.url.startsWith('/api/');
+}
+
+/**
+ * Row-level sharing, for records an organisation owns and chooses how widely to share (local indicators
+ * now; more later). The same rule serves a single record (canSee) and lists (visibleTo), so the two
+ * cannot drift apart.
+ *
+ * - public: anyone;
+ * - partners: anyone signed in who belongs to an organisation taking part (and site admins);
+ * - organisation: members of the owning organisation (and site admins).
+ */
+export type Sharing = 'public' | 'partners' | 'organisation';
+export type Viewer = { user: SessionUser | null; organisationIds: string[] };
+
+export async function viewerOf(tx: Tx, user: SessionUser | null): Promise<Viewer> {
+  if (!user) return { user: null, organisationIds: [] };
+  const rows = await tx.select({ id: memberships.organisationId }).from(memberships).where(eq(memberships.userId, user.id));
+  return { user, organisationIds: rows.map((r) => r.id) };
+}
+
+export function canSee(viewer: Viewer, sharing: Sharing, ownerOrganisationId: string | null): boolean {
+  if (sharing === 'public') return true;
+  if (!viewer.user) return false;
+  if (viewer.user.isSiteAdmin) return true;
+  if (sharing === 'partners') return viewer.organisationIds.length > 0;
+  return ownerOrganisationId !== null && viewer.organisationIds.includes(ownerOrganisationId);
+}
+
+export function visibleTo(viewer: Viewer, sharingColumn: AnyColumn, ownerColumn: AnyColumn): SQL {
+  if (viewer.user?.isSiteAdmin) return sql`true`;
+  const own = viewer.organisationIds.length ? sql` or (${sharingColumn} = 'organisation' and ${ownerColumn} in (${sql.join(viewer.organisationIds.map((id) => sql`${id}::uuid`), sql`, `)}))` : sql``;
+  const partners = viewer.user && viewer.organisationIds.length ? sql` or ${sharingColumn} = 'partners'` : sql``;
+  return sql`(${sharingColumn} = 'public'${partners}${own})`;
 }

@@ -3,6 +3,7 @@ import path from 'node:path';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
+import multipart from '@fastify/multipart';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -140,6 +141,10 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
     request.session = await findSession(database.db, token);
     request.user = request.session?.user ?? null;
   });
+
+  // File uploads (local data): read into the body before the CSRF check, which needs the form's token; the
+  // limits bound what an unchecked request can make the server read.
+  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 25 * 1024 * 1024, files: 1, fields: 30, parts: 32 } });
 
   // CSRF first (a forged request learns nothing, not even whether it would have been allowed), then
   // the permission check; both before the body is validated.

@@ -1,0 +1,155 @@
+import PDFDocument from 'pdfkit';
+import { comparabilityCaveat } from '../indicators/service.ts';
+import { decileColours } from './charts.ts';
+import type { Profile } from './service.ts';
+
+const ogl = 'Contains public sector information licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right.';
+const number = (v: number | null | undefined, decimals = 0) => (v === null || v === undefined ? '–' : v.toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
+const percent = (v: number) => `${Math.round(v * 100)}%`;
+
+type Column = { label: string; width: number; align?: 'left' | 'right' };
+
+/**
+ * An area's profile as an A4 PDF for a board paper: the same figures as the page, in the same order, with
+ * the data's source and licence and the caveat about comparing editions. Tagged, titled and in English so
+ * screen readers can read it.
+ */
+export function profilePdf(profile: Profile, domainLabel: string, url: string): Promise<Buffer> {
+  const doc = new PDFDocument({
+    size: 'A4',
+    margin: 50,
+    tagged: true,
+    lang: 'en-GB',
+    displayTitle: true,
+    pdfVersion: '1.7',
+    info: { Title: `${profile.name}: ${domainLabel}, ${profile.edition.label}`, Author: 'Patchwork', Subject: 'Area profile', Creator: 'Patchwork' },
+  });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
+  const width = doc.page.width - 100;
+  const levelName = profile.level === 'lad' ? 'District' : profile.level === 'ward' ? 'Ward' : 'LSOA';
+
+  const heading = (text: string, size: number) => {
+    if (doc.y > doc.page.height - 160) doc.addPage();
+    doc.moveDown(0.6).font('Helvetica-Bold').fontSize(size).fillColor('#0b0c0c').text(text, { width });
+    doc.moveDown(0.3).font('Helvetica').fontSize(10);
+  };
+  const table = (columns: Column[], rows: string[][]) => {
+    const draw = (cells: string[], bold: boolean) => {
+      if (doc.y > doc.page.height - 80) doc.addPage();
+      const y = doc.y;
+      let x = 50;
+      let height = 0;
+      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9.5);
+      cells.forEach((cell, i) => {
+        const c = columns[i]!;
+        doc.text(cell, x + 2, y + 3, { width: c.width - 4, align: c.align ?? 'left' });
+        height = Math.max(height, doc.y - y);
+        x += c.width;
+      });
+      doc.moveTo(50, y + height + 3).lineTo(50 + columns.reduce((a, c) => a + c.width, 0), y + height + 3).lineWidth(0.5).strokeColor('#b1b4b6').stroke();
+      doc.x = 50;
+      doc.y = y + height + 5;
+    };
+    draw(columns.map((c) => c.label), true);
+    rows.forEach((r) => draw(r, false));
+    doc.moveDown(0.5);
+  };
+
+  doc.font('Helvetica').fontSize(10).fillColor('#505a5f').text(`${levelName} ${profile.code} · ${profile.edition.label} · ${domainLabel}`, { width });
+  doc.font('Helvetica-Bold').fontSize(24).fillColor('#0b0c0c').text(profile.name, { width });
+  doc.font('Helvetica').fontSize(9).fillColor('#505a5f').text(`From Patchwork, ${new Date().toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric' })}: ${url}`, { width });
+  doc.fillColor('#0b0c0c');
+
+  heading('At a glance', 15);
+  const facts: string[][] = [['Population', profile.population === null ? '–' : `${number(profile.population)} (the edition’s denominator)`]];
+  if (profile.level !== 'lsoa' && profile.summary) {
+    const s = profile.summary;
+    facts.push(
+      ['LSOAs', number(profile.lsoaCount)],
+      ['In the most deprived 10% of LSOAs nationally', `${number(profile.decileCounts[0])} (${percent(profile.lsoaCount ? (profile.decileCounts[0] ?? 0) / profile.lsoaCount : 0)})`],
+      ['In the most deprived 1%', number(s.mostDeprived1pct)],
+      [`Rank among ${number(profile.peers)} ${levelName.toLowerCase()}s by average score`, `${number(s.rankAverageScore)} (1 = most deprived)`],
+      ['Extent', `${s.extent === null ? '–' : `${(s.extent * 100).toFixed(1)}%`}; rank ${number(s.rankExtent)}`],
+      ['Local concentration', `rank ${number(s.rankLocalConcentration)}`],
+    );
+  } else {
+    const imd = profile.domains.find((d) => d.key === 'imd');
+    if (imd) facts.push(['Index of Multiple Deprivation', `rank ${number(imd.rank)} of ${number(profile.edition.lsoaCount)}, decile ${imd.decile ?? '–'} (1 = most deprived)`]);
+  }
+  table([{ label: 'Figure', width: width * 0.5 }, { label: 'Value', width: width * 0.5 }], facts);
+
+  heading('The Index of Multiple Deprivation and its domains', 15);
+  const aggregate = profile.level !== 'lsoa';
+  table(
+    [
+      { label: 'Index or domain', width: width * 0.4 },
+      { label: aggregate ? 'Average score' : 'Score', width: width * 0.15, align: 'right' },
+      { label: 'Rank', width: width * 0.15, align: 'right' },
+      { label: 'Decile', width: width * 0.1, align: 'right' },
+      ...(aggregate ? [{ label: 'LSOAs in most deprived 10%', width: width * 0.2, align: 'right' as const }] : []),
+    ],
+    profile.domains.map((d) => [d.label, number(d.score, 3), number(d.rank), d.decile ? String(d.decile) : '–', ...(aggregate ? [`${number(d.lsoasInDecile1)} of ${number(d.lsoaCount)}`] : [])]),
+  );
+
+  if (aggregate) {
+    heading('How its LSOAs spread across the national deciles', 15);
+    // Bars drawn directly: the share of the area's LSOAs in each decile, with England's 10% as a line.
+    const shares = profile.decileCounts.map((n) => (profile.lsoaCount ? n / profile.lsoaCount : 0));
+    const top = doc.y + 5;
+    const chartHeight = 120;
+    const max = Math.max(0.2, ...shares) * 1.1;
+    const band = width / 10;
+    shares.forEach((share, i) => {
+      const h = (share / max) * chartHeight;
+      doc.rect(50 + i * band + band * 0.15, top + chartHeight - h, band * 0.7, h).fillAndStroke(decileColours[i]!, '#0b0c0c');
+      doc.fillColor('#0b0c0c').fontSize(9).text(String(i + 1), 50 + i * band, top + chartHeight + 4, { width: band, align: 'center' });
+    });
+    const england = top + chartHeight - (0.1 / max) * chartHeight;
+    doc.moveTo(50, england).lineTo(50 + width, england).dash(4, { space: 3 }).strokeColor('#0b0c0c').lineWidth(1).stroke().undash();
+    doc.fontSize(8).text('England 10%', 50, england - 11, { width, align: 'right' });
+    doc.x = 50;
+    doc.y = top + chartHeight + 20;
+    doc.fontSize(9).text('National decile (1 = most deprived 10%)', { width, align: 'center' });
+    doc.moveDown(0.5);
+    table(
+      [
+        { label: 'National decile', width: width * 0.3 },
+        { label: 'LSOAs', width: width * 0.2, align: 'right' },
+        { label: 'Share', width: width * 0.15, align: 'right' },
+        { label: profile.parentLad && profile.level !== 'lad' ? profile.parentLad.name : '', width: width * 0.2, align: 'right' },
+        { label: 'England', width: width * 0.15, align: 'right' },
+      ],
+      profile.decileCounts.map((n, i) => [
+        `${i + 1}${i === 0 ? ' (most deprived)' : i === 9 ? ' (least deprived)' : ''}`,
+        number(n),
+        percent(shares[i]!),
+        profile.parentLad && profile.level !== 'lad' ? percent(profile.parentLad.lsoaCount ? (profile.parentLad.decileCounts[i] ?? 0) / profile.parentLad.lsoaCount : 0) : '',
+        '10%',
+      ]),
+    );
+  }
+
+  heading('Change across editions', 15);
+  doc.fontSize(9.5).text(comparabilityCaveat, { width });
+  doc.moveDown(0.4);
+  table(
+    [
+      { label: 'Edition', width: width * 0.4 },
+      { label: aggregate ? 'In most deprived 10%' : '', width: width * 0.25, align: 'right' },
+      { label: 'Rank', width: width * 0.2, align: 'right' },
+      { label: 'Decile', width: width * 0.15, align: 'right' },
+    ],
+    profile.editions.map((e) =>
+      e.inGeography
+        ? [e.edition.label, aggregate ? `${number(e.decileCounts?.[0])} of ${number(e.lsoaCount)}` : '', `${number(e.rank)} of ${number(e.peers)}`, e.decile ? String(e.decile) : '–']
+        : [e.edition.label, 'not in this edition’s geography', '', ''],
+    ),
+  );
+
+  heading('Source', 12);
+  doc.fontSize(9).text(`${profile.edition.publisher}, ${profile.edition.label}; Office for National Statistics lookups and population estimates. ${ogl} Definitions of every figure: "About the data" in Patchwork.`, { width });
+  doc.end();
+  return done;
+}
