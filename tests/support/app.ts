@@ -98,6 +98,27 @@ export class Client {
     );
   }
 
+  /** Posts a multipart form with one file, as a browser does for `enctype="multipart/form-data"`. */
+  async postFile(url: string, form: Record<string, string>, file: { field: string; filename: string; content: Buffer | string; type?: string }): Promise<LightMyRequestResponse> {
+    if (!this.csrfToken) await this.get('/');
+    const boundary = `----patchwork${Math.random().toString(16).slice(2)}`;
+    const parts: Buffer[] = [];
+    for (const [name, value] of Object.entries({ _csrf: this.csrfToken!, ...form })) {
+      parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${name}"\r\n\r\n${value}\r\n`));
+    }
+    parts.push(Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="${file.field}"; filename="${file.filename}"\r\nContent-Type: ${file.type ?? 'text/csv'}\r\n\r\n`));
+    parts.push(Buffer.isBuffer(file.content) ? file.content : Buffer.from(file.content));
+    parts.push(Buffer.from(`\r\n--${boundary}--\r\n`));
+    return this.remember(
+      await this.app.inject({
+        method: 'POST',
+        url,
+        payload: Buffer.concat(parts),
+        headers: { cookie: this.cookieHeader(), 'content-type': `multipart/form-data; boundary=${boundary}` },
+      }),
+    );
+  }
+
   async signIn(email: string, password = testPassword): Promise<LightMyRequestResponse> {
     await this.get('/sign-in');
     const response = await this.post('/sign-in', { email, password });

@@ -80,7 +80,9 @@ export const localDataRoutes: FastifyPluginAsync = async (root) => {
         if (!(error instanceof ImportError)) throw error;
         // The file's problems, row by row, above the form; nothing was saved.
         const problems = error.problems.slice(0, 20).map((p) => `${p.row ? `Row ${p.row}` : 'The file'}${p.column ? `, column “${p.column}”` : ''}: ${p.message}`);
-        const headline = error.message.split('\n')[0]!;
+        const headline = error.problems.length
+          ? `The file was not imported: ${error.problems.length === 1 ? 'one row has a problem' : `${error.problems.length >= 50 ? 'at least 50' : error.problems.length} rows have problems`}. Nothing has been saved.`
+          : error.message.split('\n')[0]!.replace(/\bupload\.(csv(\.gz)?|xlsx)\b/g, 'The file');
         const errors: FormErrors = { summary: [{ text: headline, href: '#file' }, ...problems.map((text) => ({ text, href: '#file' }))], fields: { file: { text: headline } } };
         return renderForm(reply, org.slug, org.name, values, errors);
       }

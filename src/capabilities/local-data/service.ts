@@ -37,6 +37,9 @@ export type LocalIndicatorInput = {
 
 export type LocalImportResult = { id: string; rows: number };
 
+/** "an LSOA (2011)", "an electoral ward (2024)", "a local authority district (2019)". */
+const aOrAn = (label: string) => `${/^(lsoa|[aeiou])/i.test(label) ? 'an' : 'a'} ${label}`;
+
 /**
  * Loads a council's own indicator from a CSV of area codes and values. Every row is checked first; a code
  * of another geography (a 2011 LSOA given as 2021, a ward given as a district) is named as such, never
@@ -61,7 +64,7 @@ export async function importLocalIndicator(db: Db, file: string, input: LocalInd
     }
     const code = (cells[columns.code] ?? '').trim();
     const parsed = parseNumber(cells[columns.value]);
-    if (!vintage.pattern.test(code)) problems.add(row, columns.code, code ? `"${code}" is not a ${vintage.label} code` : 'the area code is missing');
+    if (!vintage.pattern.test(code)) problems.add(row, columns.code, code ? `"${code}" is not ${aOrAn(vintage.label)} code` : 'the area code is missing');
     else if (values.has(code)) problems.add(row, columns.code, `${code} appears more than once (first on row ${rowOf.get(code)})`);
     else if (parsed === 'invalid' || parsed === null) problems.add(row, columns.value, parsed === null ? `${code} has no value: leave the row out if there is none` : `"${cells[columns.value]}" is not a number`);
     else if (input.aggregation === 'sum' && parsed < 0) problems.add(row, columns.value, `${parsed} is a negative count`);
@@ -91,8 +94,8 @@ export async function importLocalIndicator(db: Db, file: string, input: LocalInd
       row: rowOf.get(c)!,
       column: columns!.code,
       message: found.has(c)
-        ? `${c} is a ${found.get(c)!.join(' and ')} code, not a ${vintage.label} code: choose that geography, or convert the file with the ONS lookup`
-        : `${c} is not a ${vintage.label} that Patchwork knows`,
+        ? `${c} is ${aOrAn(found.get(c)!.join(' and '))} code, not ${aOrAn(vintage.label)} code: choose that geography, or convert the file with the ONS lookup`
+        : `${c} is not ${aOrAn(vintage.label)} that Patchwork knows`,
     }));
     throw new ImportError(path.basename(file), list, `${path.basename(file)} was not imported: ${unknown.length} of its ${codes.length} codes are not ${vintage.label} codes. Nothing has changed.`);
   }

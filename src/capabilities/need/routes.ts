@@ -2,10 +2,11 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access } from '../../platform/auth/permissions.ts';
+import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
 import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
+import { valueForArea, visibleLocalIndicators } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf } from './pdf.ts';
@@ -156,6 +157,12 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
     }
     const editions = await listEditions(db());
+    // Local data shared with this visitor, at this area's geography or rolled up to it from LSOAs.
+    const localData = [];
+    for (const indicator of await visibleLocalIndicators(db(), await viewerOf(db(), request.user))) {
+      const value = await valueForArea(db(), indicator, edition, area.level, area.code);
+      if (value) localData.push({ indicator, ...value });
+    }
     const share = (counts: number[], total: number) => counts.map((n) => (total ? n / total : 0));
     const chart = decileChartSvg({
       id: 'deciles',
@@ -182,6 +189,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       filterItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,
+      localData,
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
