@@ -5,3 +5,4 @@ export * from '../audit/schema.ts';
 export * from '../../capabilities/accounts/schema.ts';
 export * from '../../capabilities/geography/schema.ts';
 export * from '../../capabilities/indicators/schema.ts';
+export * from '../../capabilities/composite-index/schema.ts';

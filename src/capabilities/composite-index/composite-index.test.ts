@@ -1,0 +1,110 @@
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { parse } from 'csv-parse/sync';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { queryRows } from '../../platform/db/database.ts';
+import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
+import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
+import { loadBundledSteps } from '../../../tests/support/data.ts';
+
+describe.each(engines)('composite index on %s', (engine) => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  let client: Client;
+
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    await seedPeople(database);
+    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'population.iod2019', 'population.mid2020', 'edition.iod2019']);
+    app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
+    client = new Client(app);
+    await client.signIn(emailOf('member'));
+  });
+  afterAll(async () => {
+    await app?.close();
+    await database?.drop();
+  });
+
+  const form = {
+    name: 'Leeds and Bradford wellbeing',
+    edition: 'iod2019',
+    level: 'ward',
+    lads: 'E08000035, E08000032',
+    sharing: 'public',
+    source0: 'iod2019.income',
+    component0: 'Material wellbeing',
+    dimension0: 'Basic Human Needs',
+    direction0: 'higher-is-worse',
+    weight0: '1',
+    transform0: 'none',
+    source1: 'iod2019.employment',
+    component1: 'Work',
+    dimension1: 'Opportunity',
+    direction1: 'higher-is-worse',
+    weight1: '1',
+    transform1: 'none',
+  };
+
+  it('builds an index for every ward of two districts, ranks them, and shows its method and inputs', async () => {
+    const response = await client.post('/organisations/test-org/composite-indexes', form);
+    expect(response.statusCode).toBe(303);
+    const url = String(response.headers.location);
+    const page = await app.inject(url);
+    expect(page.statusCode).toBe(200);
+    const [wards] = await queryRows<{ n: number }>(
+      database.db,
+      sql`select count(distinct w.to_code)::int as n from area_lookups d join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = 'ward19'
+          where d.from_vintage = 'lsoa11' and d.to_vintage = 'lad19' and d.to_code in ('E08000035', 'E08000032')`,
+    );
+    expect(page.body).toContain(`${wards!.n} wards, ${wards!.n} scored`);
+    expect(page.body).toContain('Component score = (Σ weight × value');
+    expect(page.body).toContain('Income score (English Indices of Deprivation 2019)');
+
+    // The CSV holds every ward; with observed references the best ward scores 100 on each dimension it leads.
+    const csv = parse((await app.inject(`${url}?format=csv`)).body, { columns: true }) as Record<string, string>[];
+    expect(csv).toHaveLength(wards!.n);
+    expect(csv[0]!.rank).toBe('1');
+    const scores = csv.map((r) => Number(r.index));
+    expect(Math.max(...scores)).toBeLessThanOrEqual(100);
+    expect(Math.min(...scores)).toBeGreaterThanOrEqual(0);
+    // Worked check for the top ward: income score → 0–100 between the worst and best ward.
+    const incomes = await queryRows<{ code: string; v: number }>(
+      database.db,
+      sql`select code, average_score as v from area_summaries where indicator_id = 'iod2019.income' and vintage = 'ward19' and code in (${sql.join(csv.map((r) => sql`${r.code}`), sql`, `)})`,
+    );
+    const values = incomes.map((i) => Number(i.v));
+    const top = incomes.find((i) => i.code === csv[0]!.code)!;
+    const expected = ((Number(top.v) - Math.max(...values)) / (Math.min(...values) - Math.max(...values))) * 100;
+    expect(Number(csv[0]!['Basic Human Needs'])).toBeCloseTo(expected, 6);
+  });
+
+  it('reports an input that has no values instead of scoring it as 0', async () => {
+    // IoD2019's health domain has ranks but no scores in the bundled files.
+    const response = await client.post('/organisations/test-org/composite-indexes', { ...form, name: 'With a gap', source1: 'iod2019.health' });
+    const page = await app.inject(String(response.headers.location));
+    expect(page.body).toContain('no area has a value, so it cannot be scored');
+    expect(page.body).toMatch(/\d+ wards have no score because an input is missing for them/);
+  });
+
+  it('refuses a form with problems, naming each against its field', async () => {
+    const response = await client.post('/organisations/test-org/composite-indexes', { ...form, name: '', lads: 'E08000035 E08099999', weight0: '-1', best1: '10', worst1: '20', direction1: 'higher-is-better' });
+    expect(response.statusCode).toBe(400);
+    expect(response.body).toContain('Enter a name for the index');
+    expect(response.body).toContain('E08099999 is not a district of English Indices of Deprivation 2019');
+    expect(response.body).toContain('The weight of input 1 must be more than 0');
+    expect(response.body).toContain('Input 2: the best value must be higher than the worst, as higher is better');
+    // What was typed comes back to be corrected, not cleared.
+    expect(response.body).toContain('E08000035 E08099999');
+  });
+
+  it('recomputes from current data and honours sharing', async () => {
+    const response = await client.post('/organisations/test-org/composite-indexes', { ...form, name: 'Private', sharing: 'organisation' });
+    const url = String(response.headers.location);
+    expect((await app.inject(url)).statusCode).toBe(404);
+    expect((await client.get(url)).statusCode).toBe(200);
+    const outsider = new Client(app);
+    await outsider.signIn(emailOf('outsider'));
+    expect((await outsider.get(url)).statusCode).toBe(404);
+    expect((await outsider.get('/composite-indexes')).body).not.toContain('Private');
+  });
+});
