@@ -76,6 +76,17 @@ describe.each(engines)('composite index on %s', (engine) => {
     const top = incomes.find((i) => i.code === csv[0]!.code)!;
     const expected = ((Number(top.v) - Math.max(...values)) / (Math.min(...values) - Math.max(...values))) * 100;
     expect(Number(csv[0]!['Basic Human Needs'])).toBeCloseTo(expected, 6);
+
+    // Profiles show the position: a ward its rank, a district how many of its wards are in the lowest fifth.
+    const scored = csv.filter((r) => r.rank !== '').length;
+    const wardProfile = await client.get(`/areas/${csv[0]!.code}?edition=iod2019`);
+    expect(wardProfile.body).toContain(`Rank 1 of ${scored} wards, score ${Number(csv[0]!.index).toFixed(1)}`);
+    const lowestFifth = csv.filter((r) => r.rank !== '' && Number(r.rank) > scored - Math.floor(scored / 5));
+    const leeds = await client.get('/areas/E08000035?edition=iod2019');
+    const leedsWards = lowestFifth.filter((r) => leeds.body.includes(`/areas/${r.code}?`)).length;
+    expect(leeds.body).toMatch(new RegExp(`\\d+ of its wards scored; ${leedsWards} in the lowest-scoring fifth of all ${scored}`));
+    // The index is the member's organisation's; anonymous visitors see it only because it is public.
+    expect((await app.inject(`/areas/${csv[0]!.code}?edition=iod2019`)).body).toContain('Composite indexes');
   });
 
   it('reports an input that has no values instead of scoring it as 0', async () => {

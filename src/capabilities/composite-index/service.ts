@@ -121,3 +121,62 @@ export async function computeCompositeIndex(db: Db, index: CompositeIndex, editi
     inputs,
   );
 }
+
+export type IndexPosition = {
+  index: CompositeIndex;
+  /** How many areas the index scores. */
+  scored: number;
+  levelName: string;
+} & (
+  | { kind: 'member'; rank: number | null; score: number | null; missing: string[] }
+  | { kind: 'district'; members: number; inLowestFifth: number; lowest: { code: string; name: string; index: number } | null }
+);
+
+/**
+ * Where an area stands in every composite index shared with the viewer that covers it: a ward's or LSOA's
+ * own rank and score, or for a district how many of its wards or LSOAs the index scores and how many fall
+ * in the index's lowest-scoring fifth.
+ */
+export async function positionsIn(db: Db, viewer: Viewer, edition: Edition, area: { level: 'lad' | 'ward' | 'lsoa'; code: string; ladCode: string | null }): Promise<IndexPosition[]> {
+  const ladCode = area.level === 'lad' ? area.code : area.ladCode;
+  if (!ladCode) return [];
+  const relevant = (await visibleCompositeIndexes(db, viewer)).filter((i) => i.editionId === edition.id && i.ladCodes.includes(ladCode) && (area.level === 'lad' || i.level === area.level));
+  const positions: IndexPosition[] = [];
+  for (const index of relevant) {
+    const result = await computeCompositeIndex(db, index, edition);
+    const scored = result.areas.filter((a) => a.rank !== null);
+    const levelName = index.level === 'ward' ? 'wards' : 'LSOAs';
+    if (area.level !== 'lad') {
+      const me = result.areas.find((a) => a.code === area.code);
+      if (me) positions.push({ index, scored: scored.length, levelName, kind: 'member', rank: me.rank, score: me.index, missing: me.missing });
+      continue;
+    }
+    const inDistrict = new Set(await areasOfDistrict(db, edition, index.level, ladCode));
+    const mine = scored.filter((a) => inDistrict.has(a.code));
+    // The lowest fifth by rank among all the index scores (rank 1 is the best placed).
+    const cutoff = scored.length - Math.floor(scored.length / 5);
+    const lowest = mine.reduce<(typeof mine)[number] | null>((worst, a) => (!worst || a.rank! > worst.rank! ? a : worst), null);
+    positions.push({
+      index,
+      scored: scored.length,
+      levelName,
+      kind: 'district',
+      members: mine.length,
+      inLowestFifth: mine.filter((a) => a.rank! > cutoff).length,
+      lowest: lowest ? { code: lowest.code, name: lowest.name, index: lowest.index! } : null,
+    });
+  }
+  return positions;
+}
+
+async function areasOfDistrict(db: Db, edition: Edition, level: 'ward' | 'lsoa', ladCode: string): Promise<string[]> {
+  const rows = await queryRows<{ code: string }>(
+    db,
+    level === 'lsoa'
+      ? sql`select from_code as code from area_lookups where from_vintage = ${edition.lsoaVintage} and to_vintage = ${edition.ladVintage} and to_code = ${ladCode}`
+      : sql`select distinct w.to_code as code from area_lookups d
+            join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = ${edition.wardVintage}
+            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code = ${ladCode}`,
+  );
+  return rows.map((r) => r.code);
+}

@@ -6,6 +6,7 @@ import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
 import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
+import { positionsIn } from '../composite-index/service.ts';
 import { valueForArea, visibleLocalIndicators } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
@@ -158,8 +159,9 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     }
     const editions = await listEditions(db());
     // Local data shared with this visitor, at this area's geography or rolled up to it from LSOAs.
+    const viewer = await viewerOf(db(), request.user);
     const localData = [];
-    for (const indicator of await visibleLocalIndicators(db(), await viewerOf(db(), request.user))) {
+    for (const indicator of await visibleLocalIndicators(db(), viewer)) {
       const value = await valueForArea(db(), indicator, edition, area.level, area.code);
       if (value) localData.push({ indicator, ...value });
     }
@@ -190,6 +192,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,
       localData,
+      indexPositions: await positionsIn(db(), viewer, edition, { level: area.level, code: area.code, ladCode: area.parents.find((p) => p.vintage === edition.ladVintage)?.code ?? null }),
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
