@@ -10,6 +10,7 @@ import { createTestDatabase, engines, type TestDatabase } from '../../../tests/s
 import { startTestApp } from '../../../tests/support/app.ts';
 import { iod2011Steps, loadBundledSteps } from '../../../tests/support/data.ts';
 import { importBoundaries } from '../geography/boundaries.ts';
+import { bandOfRank, valuesMapView } from './view.ts';
 
 /** The tile x/y at zoom z holding a point (Web Mercator, as every slippy map). */
 function tileOf(lon: number, lat: number, z: number) {
@@ -87,6 +88,25 @@ describe.each(engines)('vector tiles on %s', (engine) => {
     expect((await app.inject('/tiles/lsoa21/2/1/1.mvt')).statusCode).toBe(404); // no 2021 boundaries loaded here
     expect((await app.inject('/tiles/iod2019.nonsense/2/1/1.mvt')).statusCode).toBe(404);
     expect((await app.inject('/tiles/DROP;TABLE/2/1/1.mvt')).statusCode).toBe(400);
+  });
+
+  it('maps figures a page computed: by their own boundaries, or by the LSOAs that lie in areas without boundaries', async () => {
+    const wards = await queryRows<{ code: string }>(database.db, sql`select distinct to_code as code from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'ward19' and from_code like 'E01%' order by 1 limit 3`);
+    const values = new Map(wards.map((w, i) => [w.code, { band: i + 1, text: i === 0 ? 'Ward <b>' : `Ward ${i}` }]));
+    const byLsoa = await valuesMapView(database, 'ward19', values, { lsoaVintage: 'lsoa11', link: '/areas/{code}', legendTitle: 'tenth', worst: 'worst', best: 'best' });
+    if (!byLsoa.available) throw new Error(byLsoa.reason);
+    expect(byLsoa.layer).toBe('lsoa11'); // no 2019 ward boundaries: their LSOAs are drawn
+    const drawn = JSON.parse(byLsoa.values!) as Record<string, [number, string]>;
+    const [lsoa] = await queryRows<{ code: string; ward: string }>(database.db, sql`select from_code as code, to_code as ward from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'ward19' and to_code = ${wards[1]!.code} limit 1`);
+    expect(drawn[lsoa!.code]![0]).toBe(2);
+    expect(drawn[lsoa!.code]![1]).toMatch(/ lies in Ward 1$/);
+    expect(byLsoa.values).not.toContain('<'); // safe inside a <script> element
+    const own = await valuesMapView(database, 'lsoa11', new Map([[lsoa!.code, { band: 10, text: 'x' }]]), { lsoaVintage: 'lsoa11', link: '/areas/{code}', legendTitle: 'tenth', worst: 'worst', best: 'best' });
+    expect(own.available && JSON.parse(own.values!)).toEqual({ [lsoa!.code]: [10, 'x'] });
+    expect(own.available && own.legend.map((l) => l.label)).toEqual(['1 worst', '2', '3', '4', '5', '6', '7', '8', '9', '10 best']);
+    expect(bandOfRank(1, 50)).toBe(10);
+    expect(bandOfRank(50, 50)).toBe(1);
+    expect(bandOfRank(null, 50)).toBeNull();
   });
 
   it('draws the map on area pages once boundaries exist, and says why not when they do not', async () => {

@@ -18,7 +18,10 @@ export type MapView =
       focusProperty: 'lad' | 'ward' | 'code' | '';
       focusCode: string;
       link: string;
-      legend: { decile: number; colour: string }[];
+      legend: { decile: number; colour: string; label: string }[];
+      legendTitle: string;
+      /** For a map of figures the page computed (a composite index, local data): code → [band 1–10, description]. */
+      values?: string;
     };
 
 /**
@@ -58,6 +61,63 @@ export async function mapView(database: Database, edition: Edition, domain: stri
     focusProperty: !area ? '' : area.level === 'lsoa' ? 'code' : area.level,
     focusCode: area?.code ?? '',
     link: `/areas/{code}?edition=${edition.id}${domain === 'imd' ? '' : `&domain=${domain}`}`,
-    legend: decileColours.map((colour, i) => ({ decile: i + 1, colour })),
+    legend: decileColours.map((colour, i) => ({ decile: i + 1, colour, label: i === 0 ? '1 most deprived' : i === 9 ? '10 least deprived' : String(i + 1) })),
+    legendTitle: 'national decile',
   };
 }
+
+/** A figure of an area for a values map: its band from 1 (worst tenth) to 10 (best), and what to say about it. */
+export type MapValue = { band: number | null; text: string };
+
+/**
+ * A map of figures a page has computed for areas of one geography: each area coloured by its band. Where
+ * that geography has no boundaries loaded (older wards, districts), its LSOAs are drawn instead, each
+ * coloured as the area it lies in, through the lookup. The figures travel in the page, so the tiles stay
+ * the shared, cacheable boundary tiles and nothing private enters them.
+ */
+export async function valuesMapView(
+  database: Database,
+  vintage: string,
+  values: Map<string, MapValue>,
+  options: { lsoaVintage: string; link: string; legendTitle: string; worst: string; best: string },
+): Promise<MapView> {
+  const tiles = tileServiceFor(database);
+  const codes = [...values.keys()];
+  if (!codes.length) return { available: false, reason: 'There are no figures to map.' };
+  const list = sql.join(codes.map((c) => sql`${c}`), sql`, `);
+  let drawn: Map<string, MapValue> = values;
+  let layer = await tiles.resolve(vintage);
+  if (!layer) {
+    layer = await tiles.resolve(options.lsoaVintage);
+    if (!layer) return { available: false, reason: `The map appears once the ${options.lsoaVintage === 'lsoa21' ? '2021' : '2011'} LSOA boundaries are loaded (on a new installation they load in the background for a few minutes after the first start).` };
+    const lsoas = await queryRows<{ code: string; name: string; parent: string }>(
+      database.db,
+      sql`select l.from_code as code, a.name, l.to_code as parent from area_lookups l join areas a on a.vintage = l.from_vintage and a.code = l.from_code
+          where l.from_vintage = ${options.lsoaVintage} and l.to_vintage = ${vintage} and l.to_code in (${list})`,
+    );
+    drawn = new Map(lsoas.map((l) => [l.code, { band: values.get(l.parent)!.band, text: `${l.name} (${l.code}) lies in ${values.get(l.parent)!.text}` }]));
+    if (!drawn.size) return { available: false, reason: 'These areas have no boundaries to draw, nor LSOAs that lie in them.' };
+  }
+  const drawnList = sql.join([...drawn.keys()].map((c) => sql`${c}`), sql`, `);
+  const [box] = await queryRows<{ w: number | null; s: number | null; e: number | null; n: number | null }>(
+    database.db,
+    sql`select ST_XMin(b) as w, ST_YMin(b) as s, ST_XMax(b) as e, ST_YMax(b) as n from (select ST_Extent(boundary) as b from areas where vintage = ${layer.vintage} and code in (${drawnList})) x`,
+  );
+  const bounds = box && box.w !== null ? [Number(box.w), Number(box.s), Number(box.e), Number(box.n)] : england;
+  return {
+    available: true,
+    tiles: `/tiles/${layer.name}/{z}/{x}/{y}.mvt?v=${encodeURIComponent(await tiles.version(layer))}`,
+    layer: layer.name,
+    bounds: bounds.map((b) => b.toFixed(4)).join(','),
+    focusProperty: '',
+    focusCode: '',
+    link: options.link,
+    legend: decileColours.map((colour, i) => ({ decile: i + 1, colour, label: i === 0 ? `1 ${options.worst}` : i === 9 ? `10 ${options.best}` : String(i + 1) })),
+    legendTitle: options.legendTitle,
+    // It sits in a <script type="application/json">: no "<" may close it early.
+    values: JSON.stringify(Object.fromEntries([...drawn].map(([code, v]) => [code, [v.band, v.text]]))).replace(/</g, '\\u003c'),
+  };
+}
+
+/** Bands of tenths by position: rank 1 of n is the best, so it falls in band 10. */
+export const bandOfRank = (rank: number | null, n: number) => (rank === null || n === 0 ? null : Math.min(10, Math.max(1, Math.ceil((10 * (n - rank + 1)) / n))));

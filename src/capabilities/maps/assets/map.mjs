@@ -4,8 +4,9 @@ import { Map as MapLibreMap, NavigationControl, setWorkerUrl } from '__MAPLIBRE_
 
 setWorkerUrl(new URL('__MAPLIBRE_WORKER__', window.location.href).href);
 
-function describe(feature) {
+function describe(feature, values) {
   const p = feature.properties;
+  if (values) return values[p.code] ? `${values[p.code][1]}.` : `${p.name} (${p.code}): no figure.`;
   const rank = p.rank === null || p.rank === undefined ? 'no rank' : `rank ${Number(p.rank).toLocaleString('en-GB')}`;
   const decile = p.decile ? `decile ${p.decile}` : 'no decile';
   return `${p.name} (${p.code}): ${decile}, ${rank}.`;
@@ -16,8 +17,17 @@ function start(element) {
   const colours = data.colours.split(',');
   const [west, south, east, north] = data.bounds.split(',').map(Number);
   const details = element.parentElement.querySelector('[data-pw-map-details]');
-  const focused = data.focusProperty ? ['==', ['get', data.focusProperty], data.focusCode] : true;
-  const fill = ['match', ['get', 'decile'], ...colours.flatMap((c, i) => [i + 1, c]), '#b1b4b6'];
+  // A map of figures the page computed carries them in the page (code → [band, description]); otherwise
+  // the tiles carry each LSOA's national decile.
+  const values = data.values ? JSON.parse(document.getElementById(data.values).textContent) : null;
+  const codesByBand = colours.map((_, i) => Object.keys(values ?? {}).filter((code) => values[code][0] === i + 1));
+  const focused = values ? ['has', ['get', 'code'], ['literal', Object.fromEntries(Object.keys(values).map((c) => [c, true]))]] : data.focusProperty ? ['==', ['get', data.focusProperty], data.focusCode] : true;
+  const banded = codesByBand.flatMap((codes, i) => (codes.length ? [codes, colours[i]] : []));
+  const fill = values
+    ? banded.length
+      ? ['match', ['get', 'code'], ...banded, '#b1b4b6']
+      : '#b1b4b6'
+    : ['match', ['get', 'decile'], ...colours.flatMap((c, i) => [i + 1, c]), '#b1b4b6'];
   let map;
   try {
     map = new MapLibreMap({
@@ -47,7 +57,7 @@ function start(element) {
   map.getCanvas().setAttribute('aria-label', `${data.label}. The tables on this page give the same figures.`);
   map.addControl(new NavigationControl({ showCompass: false }));
   const show = (feature) => {
-    if (details) details.textContent = feature ? describe(feature) : '';
+    if (details) details.textContent = feature ? describe(feature, values) : '';
   };
   const open = (feature) => {
     if (feature) window.location.href = data.link.replace('{code}', encodeURIComponent(feature.properties.code));
