@@ -107,6 +107,35 @@ describe.each(engines)('see need: drill-down pages on %s', (engine) => {
     expect(page.body).toContain('Ranks are relative');
   });
 
+  it('shows change since another edition: each row’s decile then and how far it moved, in the page and the CSV', async () => {
+    const then = new Map(bodyRows((await get('/areas?edition=iod2015')).body).map((r) => [r[1]!, r[4]!]));
+    const page = await get('/areas?since=iod2015');
+    expect(page.body).toContain('Decile in English Indices of Deprivation 2015');
+    const rows = bodyRows(page.body);
+    expect(rows).toHaveLength(317);
+    for (const r of rows) {
+      if (!then.has(r[1]!)) {
+        expect(r[8]).toMatch(/boundaries changed/);
+        continue;
+      }
+      expect(r[7]).toBe(then.get(r[1]!));
+      const moved = Number(r[4]) - Number(then.get(r[1]!));
+      expect(r[8]).toBe(moved === 0 ? 'same decile' : `${moved > 0 ? 'up' : 'down'} ${Math.abs(moved)} decile${Math.abs(moved) === 1 ? '' : 's'} (${moved > 0 ? 'less' : 'more'} deprived)`);
+    }
+    expect(rows.some((r) => r[8]!.startsWith('up')) && rows.some((r) => r[8]!.startsWith('down'))).toBe(true);
+    const csv = parse((await get('/areas?since=iod2015&format=csv')).body, { columns: true }) as Record<string, string>[];
+    expect(csv[0]).toMatchObject({ comparedWith: 'iod2015', decileThen: then.get(csv[0]!.code) });
+
+    // LSOAs of a ward: the same 2011 LSOAs in both editions, so each has its own decile then.
+    const [ward] = await queryRows<{ code: string }>(database.db, sql`select to_code as code from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'ward19' and from_code like 'E01011%' limit 1`);
+    const lsoas = bodyRows((await get(`/areas/${ward!.code}?since=iod2015`)).body);
+    const decilesThen = new Map((await queryRows<{ code: string; decile: number }>(database.db, sql`select code, decile from indicator_values where indicator_id = 'iod2015.imd' and code in (${sql.join(lsoas.map((r) => sql`${r[1]}`), sql`, `)})`)).map((r) => [r.code, String(r.decile)]));
+    expect(lsoas.every((r) => r[5] === decilesThen.get(r[1]!))).toBe(true);
+    const unknown = await get('/areas?since=iod1999');
+    expect(unknown.statusCode).toBe(404);
+    expect(unknown.body).toContain('No edition &quot;iod1999&quot; is loaded');
+  });
+
   it('downloads a profile as an A4 PDF, titled and tagged in English, with the figures', async () => {
     const pdf = await get('/areas/E08000035/profile.pdf?edition=iod2019');
     expect(pdf.statusCode).toBe(200);

@@ -11,7 +11,7 @@ import { valueForArea, visibleLocalIndicators } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf } from './pdf.ts';
-import { applyState, filters, memberTable, profile, sorts, type MemberRow, type MemberTable, type TableState } from './service.ts';
+import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type MemberTable, type TableState, type Then } from './service.ts';
 
 const pageQuery = z.object({
   edition: editionParam.optional(),
@@ -22,6 +22,7 @@ const pageQuery = z.object({
   sort: z.enum(sorts, { message: `Sort by one of: ${sorts.join(', ')}` }).default('rank'),
   dir: z.enum(['asc', 'desc'], { message: 'Order must be asc or desc' }).default('asc'),
   show: z.enum(['wards', 'lsoas'], { message: 'Show wards or lsoas' }).default('wards'),
+  since: editionParam.optional().describe('another edition to compare with: adds each row’s decile then and its movement'),
   format: z.enum(['html', 'csv'], { message: 'Format must be html or csv' }).default('html'),
 });
 type PageQuery = z.infer<typeof pageQuery>;
@@ -41,7 +42,19 @@ function linkTo(path: string, query: PageQuery, changes: Partial<PageQuery> = {}
   return qs ? `${path}?${qs}` : path;
 }
 
-function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, domain: string): string {
+/** How far a row moved between editions, in words: deciles run from 1 (most deprived) to 10. */
+function movementText(then: Then | undefined): string {
+  if (!then) return '';
+  if (then.note && then.movement === null) return then.note;
+  if (then.movement === null) return 'no figure to compare';
+  const size = Math.abs(then.movement);
+  const text = then.movement === 0 ? 'same decile' : `${then.movement > 0 ? 'up' : 'down'} ${size} decile${size === 1 ? '' : 's'} (${then.movement > 0 ? 'less' : 'more'} deprived)`;
+  return then.note ? `${text}; ${then.note}` : text;
+}
+
+type Comparison = { edition: Edition; rows: Map<string, Then> };
+
+function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, domain: string, comparison?: Comparison): string {
   const aggregate = table.level !== 'lsoa';
   return stringify(
     rows.map((r) => ({
@@ -54,13 +67,22 @@ function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, dom
       decile: r.decile,
       lsoasInMostDeprived10pct: r.lsoasInDecile1,
       lsoasInMostDeprived1pct: r.lsoasInTop1pct,
+      ...(comparison
+        ? {
+            comparedWith: comparison.edition.id,
+            rankThen: comparison.rows.get(r.code)?.rank ?? null,
+            decileThen: comparison.rows.get(r.code)?.decile ?? null,
+            decileMovement: comparison.rows.get(r.code)?.movement ?? null,
+            change: movementText(comparison.rows.get(r.code)),
+          }
+        : {}),
     })),
     { header: true },
   );
 }
 
 /** What the members table and its filter form need, shared by England's page and every area's. */
-function tableView(path: string, query: PageQuery, table: MemberTable, editions: Edition[], edition: Edition, options: { canShowLsoas: boolean }) {
+function tableView(path: string, query: PageQuery, table: MemberTable, editions: Edition[], edition: Edition, options: { canShowLsoas: boolean; comparison?: Comparison }) {
   const state: TableState = { domain: query.domain, filter: query.filter, from: query.from, to: query.to, sort: query.sort, dir: query.dir };
   const rows = applyState(table, state);
   const [singular, plural] = levelNames[table.level];
@@ -69,7 +91,15 @@ function tableView(path: string, query: PageQuery, table: MemberTable, editions:
     ariaSort: query.sort === sort ? (query.dir === 'asc' ? 'ascending' : 'descending') : 'none',
   });
   return {
-    rows: rows.map((r) => ({ ...r, href: linkTo(`/areas/${r.code}`, query, { filter: undefined, from: undefined, to: undefined, sort: undefined, dir: undefined, show: undefined }), colour: r.decile ? decileColours[r.decile - 1] : null })),
+    rows: rows.map((r) => ({
+      ...r,
+      href: linkTo(`/areas/${r.code}`, query, { filter: undefined, from: undefined, to: undefined, sort: undefined, dir: undefined, show: undefined }),
+      colour: r.decile ? decileColours[r.decile - 1] : null,
+      then: options.comparison?.rows.get(r.code),
+      change: movementText(options.comparison?.rows.get(r.code)),
+    })),
+    since: options.comparison?.edition ?? null,
+    sinceItems: [{ value: '', text: 'No comparison', selected: !options.comparison }, ...editions.filter((e) => e.id !== edition.id).map((e) => ({ value: e.id, text: e.label, selected: e.id === options.comparison?.edition.id }))],
     total: table.rows.length,
     level: table.level,
     singular,
@@ -92,6 +122,12 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const db = () => app.database.db;
 
+  /** The "change since" comparison a page asked for (routes have already refused an edition that is not loaded). */
+  const compare = async (query: PageQuery, editions: Edition[], edition: Edition, table: MemberTable, within?: { level: 'lad' | 'ward'; code: string }): Promise<Comparison | undefined> => {
+    const since = editions.find((e) => e.id === query.since && e.id !== edition.id);
+    return since ? { edition: since, rows: await tableThen(db(), table, since, edition, query.domain, within) } : undefined;
+  };
+
   const noData = (reply: FastifyReply, id?: string) =>
     reply.page(
       'error.njk',
@@ -108,9 +144,12 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     const query = request.query;
     const edition = await findEdition(db(), query.edition);
     if (!edition) return noData(reply, query.edition);
+    const editions = await listEditions(db());
+    if (query.since && !editions.some((e) => e.id === query.since)) return noData(reply, query.since);
     const table = await memberTable(db(), edition, query.domain);
-    const view = tableView('/areas', query, table, await listEditions(db()), edition, { canShowLsoas: false });
-    if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
+    const comparison = await compare(query, editions, edition, table);
+    const view = tableView('/areas', query, table, editions, edition, { canShowLsoas: false, comparison });
+    if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison));
     return reply.page('need/views/areas.njk', {
       pageTitle: `Where need is greatest in England: ${view.domainLabel}, ${edition.label}`,
       edition,
@@ -153,11 +192,13 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     const path = `/areas/${area.code}`;
     const within = area.level === 'lsoa' ? undefined : { level: area.level, code: area.code };
     const table = within ? await memberTable(db(), edition, query.domain, within, area.level === 'lad' ? query.show : 'lsoas') : null;
+    const editions = await listEditions(db());
+    if (query.since && !editions.some((e) => e.id === query.since)) return noData(reply, query.since);
+    const comparison = table ? await compare(query, editions, edition, table, within) : undefined;
     if (query.format === 'csv') {
       if (!table) return reply.page('error.njk', { pageTitle: 'Nothing to download', paragraphs: ['An LSOA has no smaller areas within it. Download its figures from its ward or district.'] }, 400);
-      return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain));
+      return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison));
     }
-    const editions = await listEditions(db());
     // Local data shared with this visitor, at this area's geography or rolled up to it from LSOAs.
     const viewer = await viewerOf(db(), request.user);
     const localData = [];
@@ -187,7 +228,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
         parentShare: area.parentLad ? (area.parentLad.lsoaCount ? (area.parentLad.decileCounts[i] ?? 0) / area.parentLad.lsoaCount : 0) : null,
       })),
       editionRows: area.editions.map((e) => ({ ...e, href: linkTo(path, query, { edition: e.edition.id }), current: e.edition.id === edition.id })),
-      table: table ? tableView(path, query, table, editions, edition, { canShowLsoas: area.level === 'lad' }) : null,
+      table: table ? tableView(path, query, table, editions, edition, { canShowLsoas: area.level === 'lad', comparison }) : null,
       filterItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,

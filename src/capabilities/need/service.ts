@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.ts';
 import { areaSummaries } from '../indicators/schema.ts';
 import { domains } from '../indicators/iod-import.ts';
-import { findArea, levelOf, listEditions, lsoaFigures, parentsOf, summaries, vintageFor, wardsInLad, type AreaLevel, type Edition, type Summary } from '../indicators/service.ts';
+import { findArea, levelOf, listEditions, lsoaChanges, lsoaFigures, parentsOf, summaries, vintageFor, wardsInLad, type AreaLevel, type Edition, type Summary } from '../indicators/service.ts';
 
 /**
  * One row of a drill-down table: a district, ward or LSOA with the figures the page sorts, filters and colours
@@ -127,6 +127,34 @@ export function applyState(table: MemberTable, state: TableState): MemberRow[] {
     const [x, y] = [f(a), f(b)];
     return (x < y ? -1 : x > y ? 1 : a.name.localeCompare(b.name)) * sign;
   });
+}
+
+/** Where a row of a table stood in an earlier (or later) edition, for the "change since" view. */
+export type Then = { rank: number | null; decile: number | null; peers: number; movement: number | null; note: string | null };
+
+/**
+ * The rows of a table as they stood in another edition. Districts and wards are matched by code: a code
+ * that is not in the other edition's geography means its boundaries changed, which is said, not guessed
+ * across. LSOAs follow ONS's 2011→2021 lookup, and an LSOA that was split or merged is reported as such.
+ */
+export async function tableThen(db: Db, table: MemberTable, since: Edition, edition: Edition, domain: string, within?: { level: 'lad' | 'ward'; code: string }): Promise<Map<string, Then>> {
+  const result = new Map<string, Then>();
+  const movement = (now: number | null, then: number | null) => (now !== null && then !== null ? now - then : null);
+  if (table.level === 'lsoa') {
+    for (const c of await lsoaChanges(db, since, edition, within!, domain)) {
+      const note = c.previous.length === 0 ? `not in ${since.label}’s LSOAs` : c.previous.length > 1 ? `merged from ${c.previous.length} LSOAs of ${since.label}` : c.changeCode === 'S' ? `split from ${c.previous[0]!.code}` : null;
+      result.set(c.code, { rank: c.rankThen, decile: c.decileThen, peers: since.lsoaCount, movement: c.decileMovement, note });
+    }
+    return result;
+  }
+  const thenWithin = within && (await findArea(db, vintageFor(since, within.level), within.code)) ? within : undefined;
+  const then = within && !thenWithin ? null : await memberTable(db, since, domain, thenWithin, 'wards');
+  const byCode = new Map((then?.rows ?? []).map((r) => [r.code, r]));
+  for (const row of table.rows) {
+    const old = byCode.get(row.code);
+    result.set(row.code, old ? { rank: old.rank, decile: old.decile, peers: then!.peers, movement: movement(row.decile, old.decile), note: null } : { rank: null, decile: null, peers: then?.peers ?? 0, movement: null, note: `not in ${since.label}’s geography (boundaries changed)` });
+  }
+  return result;
 }
 
 export type DomainFigure = { key: string; label: string; score: number | null; rank: number | null; decile: number | null; lsoasInDecile1: number | null; lsoaCount: number | null };
