@@ -109,6 +109,21 @@ describe.each(engines)('vector tiles on %s', (engine) => {
     expect(bandOfRank(null, 50)).toBeNull();
   });
 
+  it('puts an optional configured basemap under the map, credits it, and lets the page fetch it', async () => {
+    const withBasemap = await startTestApp(database, { PATCHWORK_BASEMAP_URL: 'https://tiles.example.org/{z}/{x}/{y}.png', PATCHWORK_BASEMAP_ATTRIBUTION: '© Example contributors' });
+    try {
+      const page = await withBasemap.inject('/areas/E08000035?edition=iod2019');
+      expect(page.body).toContain('data-basemap="https://tiles.example.org/{z}/{x}/{y}.png"');
+      expect(page.body).toContain('Basemap: © Example contributors.');
+      expect(String(page.headers['content-security-policy'])).toMatch(/connect-src 'self' https:\/\/tiles\.example\.org/);
+      const plain = await app.inject('/areas/E08000035?edition=iod2019');
+      expect(plain.body).not.toContain('data-basemap');
+      expect(String(plain.headers['content-security-policy'])).toContain("connect-src 'self';");
+    } finally {
+      await withBasemap.close();
+    }
+  });
+
   it('draws the map on area pages once boundaries exist, and says why not when they do not', async () => {
     const leedsPage = await app.inject('/areas/E08000035?edition=iod2019');
     expect(leedsPage.body).toMatch(/data-pw-map data-tiles="\/tiles\/iod2019\.imd\/\{z\}\/\{x\}\/\{y\}\.mvt\?v=[^"]+" data-layer="iod2019\.imd"/);

@@ -124,12 +124,12 @@ describe.each(engines)('see need: drill-down pages on %s', (engine) => {
     }
     expect(rows.some((r) => r[8]!.startsWith('up')) && rows.some((r) => r[8]!.startsWith('down'))).toBe(true);
     const csv = parse((await get('/areas?since=iod2015&format=csv')).body, { columns: true }) as Record<string, string>[];
-    expect(csv[0]).toMatchObject({ comparedWith: 'iod2015', decileThen: then.get(csv[0]!.code) });
+    expect(csv[0]).toMatchObject({ comparedWith: 'iod2015', decileThen: then.get(csv[0]!.code!) });
 
     // LSOAs of a ward: the same 2011 LSOAs in both editions, so each has its own decile then.
     const [ward] = await queryRows<{ code: string }>(database.db, sql`select to_code as code from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'ward19' and from_code like 'E01011%' limit 1`);
     const lsoas = bodyRows((await get(`/areas/${ward!.code}?since=iod2015`)).body);
-    const decilesThen = new Map((await queryRows<{ code: string; decile: number }>(database.db, sql`select code, decile from indicator_values where indicator_id = 'iod2015.imd' and code in (${sql.join(lsoas.map((r) => sql`${r[1]}`), sql`, `)})`)).map((r) => [r.code, String(r.decile)]));
+    const decilesThen = new Map((await queryRows<{ code: string; decile: number }>(database.db, sql`select code, decile from indicator_values where indicator_id = 'iod2015.imd' and code in (${sql.join(lsoas.map((r) => sql`${r[1]!}`), sql`, `)})`)).map((r) => [r.code, String(r.decile)]));
     expect(lsoas.every((r) => r[5] === decilesThen.get(r[1]!))).toBe(true);
     const unknown = await get('/areas?since=iod1999');
     expect(unknown.statusCode).toBe(404);

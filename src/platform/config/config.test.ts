@@ -28,4 +28,12 @@ describe('configuration', () => {
   it('does not echo a short secret key', () => {
     expect(() => loadConfig({ SECRET_KEY: 'hunter2' })).toThrow(/SECRET_KEY must be at least 32 characters(?!.*hunter2)/);
   });
+
+  it('takes an optional basemap only with its credit, and only as an https tile address', () => {
+    expect(loadConfig({}).basemap).toBeUndefined();
+    const basemap = loadConfig({ PATCHWORK_BASEMAP_URL: 'https://tiles.example.org/{z}/{x}/{y}.png', PATCHWORK_BASEMAP_ATTRIBUTION: '© OpenStreetMap contributors' }).basemap;
+    expect(basemap).toEqual({ url: 'https://tiles.example.org/{z}/{x}/{y}.png', origin: 'https://tiles.example.org', attribution: '© OpenStreetMap contributors' });
+    expect(() => loadConfig({ PATCHWORK_BASEMAP_URL: 'https://tiles.example.org/{z}/{x}/{y}.png' })).toThrow(/PATCHWORK_BASEMAP_ATTRIBUTION must be set/);
+    expect(() => loadConfig({ PATCHWORK_BASEMAP_URL: 'http://tiles.example.org/{z}/{x}/{y}.png', PATCHWORK_BASEMAP_ATTRIBUTION: 'x' })).toThrow(/PATCHWORK_BASEMAP_URL must be an https:\/\/ raster tile address/);
+  });
 });

@@ -31,6 +31,11 @@ const envSchema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(10),
+  PATCHWORK_BASEMAP_URL: z
+    .string()
+    .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}\S*$/, 'must be an https:// raster tile address with {z}, {x} and {y} in it, such as https://tiles.example.org/{z}/{x}/{y}.png')
+    .optional(),
+  PATCHWORK_BASEMAP_ATTRIBUTION: z.string().min(1).max(300, 'must be 300 characters or fewer').optional(),
 });
 
 export type Config = {
@@ -46,6 +51,8 @@ export type Config = {
   secretKey: string | undefined;
   /** Sign-in attempts allowed per client address in each ten-minute window. */
   signInRateLimit: number;
+  /** An optional raster basemap under the maps; the product works without one. */
+  basemap: { url: string; origin: string; attribution: string } | undefined;
 };
 
 export class ConfigError extends Error {
@@ -74,6 +81,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     );
   }
   const e = parsed.data;
+  if (e.PATCHWORK_BASEMAP_URL && !e.PATCHWORK_BASEMAP_ATTRIBUTION) {
+    // A tile service's licence nearly always requires credit on the map.
+    throw new ConfigError(['PATCHWORK_BASEMAP_ATTRIBUTION must be set when PATCHWORK_BASEMAP_URL is: the credit the basemap’s licence asks for, such as “© OpenStreetMap contributors”']);
+  }
   return {
     port: e.PORT,
     host: e.HOST,
@@ -84,5 +95,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     environment: e.NODE_ENV,
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
     secretKey: e.SECRET_KEY,
+    basemap: e.PATCHWORK_BASEMAP_URL ? { url: e.PATCHWORK_BASEMAP_URL, origin: new URL(e.PATCHWORK_BASEMAP_URL.replace(/[{}]/g, '')).origin, attribution: e.PATCHWORK_BASEMAP_ATTRIBUTION! } : undefined,
   };
 }

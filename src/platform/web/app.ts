@@ -76,7 +76,7 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   const assets = await buildAssets(path.join(config.dataDir, 'cache'));
   app.decorate('config', config);
   app.decorate('database', database);
-  app.decorate('views', createViews(assets.urls));
+  app.decorate('views', createViews(assets.urls, { basemap: config.basemap }));
   app.decorateRequest('session', null);
   app.decorateRequest('user', null);
   app.decorateRequest('organisation', null);
@@ -111,9 +111,9 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
         defaultSrc: ["'self'"],
         scriptSrc: ["'self'"],
         styleSrc: ["'self'"],
-        imgSrc: ["'self'", 'data:'],
+        imgSrc: ["'self'", 'data:', ...(config.basemap ? [config.basemap.origin] : [])],
         fontSrc: ["'self'"],
-        connectSrc: ["'self'"],
+        connectSrc: ["'self'", ...(config.basemap ? [config.basemap.origin] : [])],
         objectSrc: ["'none'"],
         baseUri: ["'self'"],
         formAction: ["'self'"],

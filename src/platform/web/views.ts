@@ -14,7 +14,7 @@ export const serviceName = 'Patchwork';
  * ("layout.njk", "components/…"), each capability's own views ("accounts/views/sign-in.njk"), and
  * govuk-frontend's macros ("govuk/components/…"). Autoescaping is on: only `| safe` output is raw.
  */
-export function createViews(assetUrls: Record<string, string>): nunjucks.Environment {
+export function createViews(assetUrls: Record<string, string>, options: { basemap?: { url: string; attribution: string } } = {}): nunjucks.Environment {
   const env = new nunjucks.Environment(
     new nunjucks.FileSystemLoader(
       [path.join(here, 'views'), path.resolve(here, '../../capabilities'), govukDist],
@@ -23,6 +23,7 @@ export function createViews(assetUrls: Record<string, string>): nunjucks.Environ
     { autoescape: true, throwOnUndefined: false, trimBlocks: true, lstripBlocks: true },
   );
   env.addGlobal('serviceName', serviceName);
+  env.addGlobal('basemap', options.basemap ?? null);
   env.addGlobal('assetPath', (name: string) => {
     const url = assetUrls[name];
     if (!url) throw new Error(`Unknown asset ${name}`);

@@ -41,10 +41,15 @@ function start(element) {
       attributionControl: false,
       style: {
         version: 8,
-        sources: { areas: { type: 'vector', tiles: [window.location.origin + data.tiles], minzoom: 0, maxzoom: 14 } },
+        sources: {
+          areas: { type: 'vector', tiles: [window.location.origin + data.tiles], minzoom: 0, maxzoom: 14 },
+          // An optional basemap the installation configured; its credit is printed under the map.
+          ...(data.basemap ? { basemap: { type: 'raster', tiles: [data.basemap], tileSize: 256, maxzoom: 19 } } : {}),
+        },
         layers: [
           { id: 'background', type: 'background', paint: { 'background-color': '#f3f2f1' } },
-          { id: 'fill', type: 'fill', source: 'areas', 'source-layer': data.layer, paint: { 'fill-color': fill, 'fill-opacity': ['case', focused, 0.9, 0.2] } },
+          ...(data.basemap ? [{ id: 'basemap', type: 'raster', source: 'basemap', paint: { 'raster-saturation': -0.6 } }] : []),
+          { id: 'fill', type: 'fill', source: 'areas', 'source-layer': data.layer, paint: { 'fill-color': fill, 'fill-opacity': ['case', focused, data.basemap ? 0.7 : 0.9, 0.2] } },
           { id: 'lines', type: 'line', source: 'areas', 'source-layer': data.layer, paint: { 'line-color': '#0b0c0c', 'line-opacity': 0.35, 'line-width': ['interpolate', ['linear'], ['zoom'], 6, 0.05, 12, 0.8] } },
           ...(data.focusProperty ? [{ id: 'focus', type: 'line', source: 'areas', 'source-layer': data.layer, filter: focused, paint: { 'line-color': '#0b0c0c', 'line-width': 1.5 } }] : []),
         ],
