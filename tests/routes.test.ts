@@ -67,6 +67,13 @@ const expected: Record<string, Row> = {
   'GET /api/v1/areas/:code/lsoas': everyone(404),
   'GET /api/v1/areas/:code/wards': everyone(404),
   'GET /api/v1/areas/:code/change': everyone(400),
+  // Local data and composite indexes: lists answer everyone (with what is shared with them); one not there,
+  // or not shared, is the same 404; an area's local data needs an edition loaded.
+  'GET /api/v1/indicators': everyone(200),
+  'GET /api/v1/indicators/:id': everyone(404),
+  'GET /api/v1/areas/:code/local-data': everyone(404),
+  'GET /api/v1/composite-indexes': everyone(200),
+  'GET /api/v1/composite-indexes/:indexId': everyone(404),
   'GET /admin/audit': siteAdmin(302, 200),
   // Last: it ends the session the other rows use.
   'POST /sign-out': everyone(303),

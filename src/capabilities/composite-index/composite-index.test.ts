@@ -108,6 +108,17 @@ describe.each(engines)('composite index on %s', (engine) => {
     expect(response.body).toContain('E08000035 E08099999');
   });
 
+  it('may be no more open than its inputs, since its scores would reveal them', async () => {
+    const meta = { label: 'Private referrals', unit: 'per 1,000', period: '2025', direction: 'higher-is-worse', aggregation: 'population-weighted-mean', vintage: 'lad19', source: 'Test', licence: 'Internal', sharing: 'organisation' };
+    const upload = await client.postFile('/organisations/test-org/indicators', meta, { field: 'file', filename: 'r.csv', content: 'code,value\nE08000035,1\n' });
+    const id = /\/indicators\/(local\.[0-9a-f-]+)/.exec(String(upload.headers.location))![1]!;
+    const open = await client.post('/organisations/test-org/composite-indexes', { ...form, name: 'Open', source1: id });
+    expect(open.statusCode).toBe(400);
+    expect(open.body).toContain('Input 2 is shared only with its organisation, so an index shared with anyone cannot use it');
+    const closed = await client.post('/organisations/test-org/composite-indexes', { ...form, name: 'Closed', sharing: 'organisation', source1: id });
+    expect(closed.statusCode).toBe(303);
+  });
+
   it('recomputes from current data and honours sharing', async () => {
     const response = await client.post('/organisations/test-org/composite-indexes', { ...form, name: 'Private', sharing: 'organisation' });
     const url = String(response.headers.location);

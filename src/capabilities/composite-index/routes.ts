@@ -1,17 +1,32 @@
-import { stringify } from 'csv-stringify/sync';
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
-import { queryRows } from '../../platform/db/database.ts';
+import { queryRows, type Database } from '../../platform/db/database.ts';
 import type { FormErrors } from '../../platform/web/forms.ts';
 import { sendCsv } from '../indicators/routes.ts';
-import { findEdition, listEditions, type Edition } from '../indicators/service.ts';
-import type { Transform } from './compute.ts';
+import { listEditions, type Edition } from '../indicators/service.ts';
+import { bandOfRank, valuesMapView, type MapValue } from '../maps/view.ts';
+import type { AreaResult, Transform } from './compute.ts';
 import type { StoredIndicator } from './schema.ts';
-import { availableSources, computeCompositeIndex, createCompositeIndex, defaultDimensions, findCompositeIndex, visibleCompositeIndexes } from './service.ts';
+import { availableSources, type CompositeIndex, compositeIndexCsv, compositeIndexReport, createCompositeIndex, defaultDimensions, findCompositeIndex, visibleCompositeIndexes } from './service.ts';
+
+/** The index on a map: each area in the tenth of the scored areas its rank puts it in (10 = best placed). */
+function indexMap(database: Database, index: CompositeIndex, edition: Edition, ranked: AreaResult[]) {
+  const scored = ranked.filter((a) => a.rank !== null).length;
+  const values = new Map<string, MapValue>(
+    ranked.map((a) => [a.code, { band: bandOfRank(a.rank, scored), text: a.rank === null ? `${a.name} (${a.code}): not scored, an input is missing` : `${a.name} (${a.code}): index ${a.index!.toFixed(1)}, rank ${a.rank} of ${scored}` }]),
+  );
+  return valuesMapView(database, index.level === 'ward' ? edition.wardVintage : edition.lsoaVintage, values, {
+    lsoaVintage: edition.lsoaVintage,
+    link: `/areas/{code}?edition=${edition.id}`,
+    legendTitle: 'tenth of the index score',
+    worst: 'lowest scores',
+    best: 'highest scores',
+  });
+}
 
 /** Rows of inputs on the form: enough for a real index, and no JavaScript needed to add more. */
 const rowCount = 8;
@@ -19,9 +34,10 @@ const transforms: Transform[] = ['none', 'log', 'cap'];
 const sharingText = { public: 'Anyone (public)', partners: 'Partners: anyone signed in from an organisation taking part', organisation: 'My organisation only' } as const;
 
 type Form = Record<string, string | undefined>;
+const openness = { public: 0, partners: 1, organisation: 2 } as const;
 
 /** Reads the form; every problem is named against its field, as the GOV.UK error summary expects. */
-async function readForm(form: Form, editions: Edition[], ladsOf: (edition: Edition, wanted: string[]) => Promise<{ found: string[]; unknown: string[] }>, sources: (edition: Edition) => Promise<{ value: string }[]>) {
+async function readForm(form: Form, editions: Edition[], ladsOf: (edition: Edition, wanted: string[]) => Promise<{ found: string[]; unknown: string[] }>, sources: (edition: Edition) => Promise<{ value: string; sharing: 'public' | 'partners' | 'organisation' }[]>) {
   const errors: FormErrors = { summary: [], fields: {} };
   const fail = (field: string, text: string) => {
     if (errors.fields[field]) return;
@@ -46,7 +62,7 @@ async function readForm(form: Form, editions: Edition[], ladsOf: (edition: Editi
     if (unknown.length) fail('lads', `${unknown.join(', ')} ${unknown.length === 1 ? 'is not a district' : 'are not districts'} of ${edition.label}`);
     ladCodes = found;
   }
-  const allowed = edition ? new Set((await sources(edition)).map((s) => s.value)) : new Set<string>();
+  const allowed = new Map(edition ? (await sources(edition)).map((s) => [s.value, s.sharing]) : []);
   const indicators: StoredIndicator[] = [];
   const number = (field: string, label: string, value: string | undefined): number | null => {
     if (value === undefined || value.trim() === '') return null;
@@ -61,6 +77,9 @@ async function readForm(form: Form, editions: Edition[], ladsOf: (edition: Editi
     const source = form[`source${i}`];
     if (!source) continue;
     if (edition && !allowed.has(source)) fail(`source${i}`, `Input ${i + 1} is not available for ${edition.label}: choose one of its domains or local data shared with you`);
+    // An index's scores can be worked back to its inputs' values, so it may be no more open than its inputs.
+    const inputSharing = allowed.get(source);
+    if (inputSharing && sharing && openness[inputSharing] > openness[sharing]) fail(`source${i}`, `Input ${i + 1} is shared only with ${inputSharing === 'partners' ? 'partners' : 'its organisation'}, so an index shared with ${sharing === 'public' ? 'anyone' : 'partners'} cannot use it: its scores would reveal the input's values. Share the index more narrowly or choose another input`);
     const component = (form[`component${i}`] ?? '').trim();
     if (!component) fail(`component${i}`, `Enter the component input ${i + 1} belongs to, such as “Safety”`);
     const dimension = (form[`dimension${i}`] ?? '').trim();
@@ -164,29 +183,9 @@ export const compositeIndexRoutes: FastifyPluginAsync = async (root) => {
       const viewer = await viewerOf(db(), request.user);
       const index = await findCompositeIndex(db(), viewer, request.params.indexId);
       if (!index) return reply.callNotFound();
-      const edition = (await findEdition(db(), index.editionId))!;
-      const result = await computeCompositeIndex(db(), index, edition);
-      const sources = new Map((await availableSources(db(), viewer, edition)).map((s) => [s.value, s.text]));
-      const labelOf = (source: string) => sources.get(source) ?? `${source} (no longer shared with you)`;
-      const ranked = [...result.areas].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.name.localeCompare(b.name));
-      if (request.query.format === 'csv') {
-        return sendCsv(
-          reply,
-          `composite-index-${index.id}.csv`,
-          stringify(
-            ranked.map((a) => ({
-              code: a.code,
-              name: a.name,
-              rank: a.rank,
-              index: a.index,
-              ...Object.fromEntries(result.dimensions.map((d) => [d, a.dimensions[d]])),
-              ...Object.fromEntries(result.components.map((c) => [`component: ${c.name}`, a.components[c.name]])),
-              missing: a.missing.map(labelOf).join('; '),
-            })),
-            { header: true },
-          ),
-        );
-      }
+      const report = await compositeIndexReport(db(), viewer, index);
+      const { edition, result, ranked, labelOf } = report;
+      if (request.query.format === 'csv') return sendCsv(reply, `composite-index-${index.id}.csv`, compositeIndexCsv(report));
       return reply.page('composite-index/views/show.njk', {
         pageTitle: index.name,
         index,
@@ -199,6 +198,8 @@ export const compositeIndexRoutes: FastifyPluginAsync = async (root) => {
         missingText: (a: { missing: string[] }) => a.missing.map(labelOf).join('; '),
         csvHref: `/composite-indexes/${index.id}?format=csv`,
         sharingText: sharingText[index.sharing],
+        map: await indexMap(app.database, index, edition, ranked),
+        mapLabel: `Map of the ${index.level === 'ward' ? 'wards' : 'LSOAs'} of ${index.name} coloured by tenth of the index score`,
       });
     },
   );

@@ -1,24 +1,28 @@
+import { stringify } from 'csv-stringify/sync';
 import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { canSee, visibleTo, type Viewer } from '../../platform/auth/permissions.ts';
 import { organisations } from '../../platform/auth/schema.ts';
 import { queryRows, type Db } from '../../platform/db/database.ts';
 import { domains } from '../indicators/iod-import.ts';
-import type { Edition } from '../indicators/service.ts';
+import { findEdition, type Edition } from '../indicators/service.ts';
+import type { sharingLevels } from '../indicators/schema.ts';
 import { visibleLocalIndicators } from '../local-data/service.ts';
-import { computeIndex, type AreaInput, type IndexResult } from './compute.ts';
+import { computeIndex, type AreaInput, type AreaResult, type IndexResult } from './compute.ts';
 import { compositeIndexes, type StoredIndicator } from './schema.ts';
+
+type SharingLevel = (typeof sharingLevels)[number];
 
 export const defaultDimensions = ['Basic Human Needs', 'Foundations of Wellbeing', 'Opportunity'] as const;
 
-export type CompositeIndex = typeof compositeIndexes.$inferSelect & { ownerName: string };
+export type CompositeIndex = typeof compositeIndexes.$inferSelect & { ownerName: string; ownerSlug: string };
 
 /** The inputs an index can use: every domain score of the edition, and local indicators shared with the viewer. */
-export async function availableSources(db: Db, viewer: Viewer, edition: Edition): Promise<{ value: string; text: string; direction: 'higher-is-better' | 'higher-is-worse' }[]> {
+export async function availableSources(db: Db, viewer: Viewer, edition: Edition): Promise<{ value: string; text: string; direction: 'higher-is-better' | 'higher-is-worse'; sharing: SharingLevel }[]> {
   const local = await visibleLocalIndicators(db, viewer);
   return [
-    ...domains.map((d) => ({ value: `${edition.id}.${d.key}`, text: `${d.label} score (${edition.label})`, direction: 'higher-is-worse' as const })),
-    ...local.map((i) => ({ value: i.id, text: `${i.label}, ${i.period} (local data: ${i.ownerName})`, direction: i.direction })),
+    ...domains.map((d) => ({ value: `${edition.id}.${d.key}`, text: `${d.label} score (${edition.label})`, direction: 'higher-is-worse' as const, sharing: 'public' as const })),
+    ...local.map((i) => ({ value: i.id, text: `${i.label}, ${i.period} (local data: ${i.ownerName})`, direction: i.direction, sharing: i.sharing })),
   ];
 }
 
@@ -35,7 +39,7 @@ export async function createCompositeIndex(
   });
 }
 
-const withOwner = { index: compositeIndexes, ownerName: organisations.name };
+const withOwner = { index: compositeIndexes, ownerName: organisations.name, ownerSlug: organisations.slug };
 
 export async function visibleCompositeIndexes(db: Db, viewer: Viewer): Promise<CompositeIndex[]> {
   const rows = await db
@@ -44,14 +48,14 @@ export async function visibleCompositeIndexes(db: Db, viewer: Viewer): Promise<C
     .innerJoin(organisations, eq(organisations.id, compositeIndexes.ownerOrganisationId))
     .where(visibleTo(viewer, compositeIndexes.sharing, compositeIndexes.ownerOrganisationId))
     .orderBy(sql`${compositeIndexes.createdAt} desc`);
-  return rows.map((r) => ({ ...r.index, ownerName: r.ownerName }));
+  return rows.map((r) => ({ ...r.index, ownerName: r.ownerName, ownerSlug: r.ownerSlug }));
 }
 
 /** One index, or null when it does not exist or is not shared with this viewer (the same answer). */
 export async function findCompositeIndex(db: Db, viewer: Viewer, id: string): Promise<CompositeIndex | null> {
   const [row] = await db.select(withOwner).from(compositeIndexes).innerJoin(organisations, eq(organisations.id, compositeIndexes.ownerOrganisationId)).where(and(eq(compositeIndexes.id, id)));
   if (!row || !canSee(viewer, row.index.sharing, row.index.ownerOrganisationId)) return null;
-  return { ...row.index, ownerName: row.ownerName };
+  return { ...row.index, ownerName: row.ownerName, ownerSlug: row.ownerSlug };
 }
 
 /**
@@ -119,6 +123,43 @@ export async function computeCompositeIndex(db: Db, index: CompositeIndex, editi
   return computeIndex(
     index.indicators.map((i) => ({ ...i, key: i.source })),
     inputs,
+  );
+}
+
+export type CompositeIndexReport = {
+  edition: Edition;
+  result: IndexResult;
+  /** Every area, rank 1 first, unscored areas last by name. */
+  ranked: AreaResult[];
+  /** An input's name as this viewer may see it: a local indicator no longer shared with them is named by its id only. */
+  labelOf: (source: string) => string;
+};
+
+/** An index's results as its page, its CSV and the API give them to this viewer. */
+export async function compositeIndexReport(db: Db, viewer: Viewer, index: CompositeIndex): Promise<CompositeIndexReport> {
+  // An index goes with its edition (on delete cascade), so the edition is there.
+  const edition = (await findEdition(db, index.editionId))!;
+  const result = await computeCompositeIndex(db, index, edition);
+  const sources = new Map((await availableSources(db, viewer, edition)).map((s) => [s.value, s.text]));
+  const labelOf = (source: string) => sources.get(source) ?? `${source} (no longer shared with you)`;
+  const ranked = [...result.areas].sort((a, b) => (a.rank ?? Infinity) - (b.rank ?? Infinity) || a.name.localeCompare(b.name));
+  return { edition, result, ranked, labelOf };
+}
+
+/** The results as a CSV download: one row per area with its rank, index, dimension and component scores and missing inputs. */
+export function compositeIndexCsv({ result, ranked, labelOf }: CompositeIndexReport): string {
+  return stringify(
+    ranked.map((a) => ({
+      code: a.code,
+      name: a.name,
+      rank: a.rank,
+      index: a.index,
+      ...Object.fromEntries(result.dimensions.map((d) => [d, a.dimensions[d]])),
+      ...Object.fromEntries(result.components.map((c) => [`component: ${c.name}`, a.components[c.name]])),
+      missing: a.missing.map(labelOf).join('; '),
+    })),
+    // Named columns, so an index of no areas still has its header row.
+    { header: true, columns: ['code', 'name', 'rank', 'index', ...result.dimensions, ...result.components.map((c) => `component: ${c.name}`), 'missing'] },
   );
 }
 

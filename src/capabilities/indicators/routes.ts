@@ -57,7 +57,7 @@ const editionSchema = z.object({
   publisher: z.string(),
   licence: z.string(),
 });
-const problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional(), instance: z.string().optional() });
+export const problem = z.object({ type: z.string(), title: z.string(), status: z.number(), detail: z.string().optional(), instance: z.string().optional() });
 
 const editionOut = (e: Edition) => ({
   id: e.id,
@@ -72,7 +72,7 @@ const editionOut = (e: Edition) => ({
 });
 
 /** CSV when asked for by Accept header or ?format=csv; one flat row per area. */
-function wantsCsv(request: FastifyRequest, format?: string) {
+export function wantsCsv(request: FastifyRequest, format?: string) {
   return format === 'csv' || (format === undefined && /\btext\/csv\b/.test(request.headers.accept ?? ''));
 }
 
@@ -102,7 +102,7 @@ export function sendCsv(reply: FastifyReply, filename: string, body: string) {
 const sortable = ['name', 'code', 'imdRank', 'population'] as const;
 
 /** A problem document for this request: 404 when something named is not loaded, 400 when the ask makes no sense. */
-function problemFor(request: FastifyRequest, reply: FastifyReply, status: 400 | 404, title: string, detail: string) {
+export function problemFor(request: FastifyRequest, reply: FastifyReply, status: 400 | 404, title: string, detail: string) {
   return sendProblem(reply, { type: 'about:blank', title, status, detail, instance: request.url });
 }
 

@@ -7,6 +7,7 @@ import { createTestDatabase, engines, type TestDatabase } from '../../../tests/s
 import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
 import type { FastifyInstance } from 'fastify';
+import { parse } from 'csv-parse/sync';
 
 const meta = {
   label: 'Anti-social behaviour incidents',
@@ -84,6 +85,27 @@ describe.each(engines)('local data on %s', (engine) => {
     const profile = await app.inject('/areas/E08000035?edition=iod2019');
     expect(profile.body).toContain(`${(2 * leedsLsoas.length).toLocaleString('en-GB')}.00 reports`);
     expect(profile.body).toContain(`sum of ${leedsLsoas.length} of ${leedsLsoas.length} LSOAs`);
+
+    // Beside the index in the drill-down tables: each ward's sum, sortable, and in the CSV.
+    const id = /\/indicators\/(local\.[0-9a-f-]+)/.exec(String(response.headers.location))![1]!;
+    const wardCounts = await queryRows<{ code: string; n: number }>(
+      database.db,
+      sql`select w.to_code as code, count(*)::int as n from area_lookups d join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = 'ward19'
+          where d.from_vintage = 'lsoa11' and d.to_vintage = 'lad19' and d.to_code = 'E08000035' group by w.to_code`,
+    );
+    const wards = await app.inject(`/areas/E08000035?edition=iod2019&local=${id}&sort=local&dir=desc`);
+    expect(wards.statusCode).toBe(200);
+    expect(wards.body).toContain('Fly-tipping reports (reports, 2025/26)');
+    const biggest = wardCounts.reduce((a, b) => (b.n > a.n ? b : a));
+    expect(wards.body).toMatch(new RegExp(`<td class="govuk-table__cell govuk-table__cell--numeric">${(2 * biggest.n).toFixed(2)}<span class="govuk-body-s govuk-!-display-block">sum of ${biggest.n} of ${biggest.n} LSOAs</span>`));
+    const table = parse((await app.inject(`/areas/E08000035?edition=iod2019&local=${id}&format=csv`)).body, { columns: true }) as Record<string, string>[];
+    expect(table).toHaveLength(wardCounts.length);
+    for (const row of table) expect(Number(row['Fly-tipping reports (reports, 2025/26)'])).toBe(2 * wardCounts.find((w) => w.code === row.code)!.n);
+    // England's districts: Leeds has the sum of its LSOAs, the others no value.
+    const england = await app.inject(`/areas?edition=iod2019&local=${id}&format=csv`);
+    const leeds = (parse(england.body, { columns: true }) as Record<string, string>[]).find((r) => r.code === 'E08000035')!;
+    expect(Number(leeds['Fly-tipping reports (reports, 2025/26)'])).toBe(2 * leedsLsoas.length);
+    expect((await app.inject(`/areas?local=local.00000000-0000-0000-0000-000000000000`)).statusCode).toBe(404);
   });
 
   it('refuses a bad file, naming every bad row, and saves nothing', async () => {

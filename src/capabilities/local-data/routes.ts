@@ -1,4 +1,3 @@
-import { stringify } from 'csv-stringify/sync';
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -6,12 +5,13 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { ImportError } from '../../platform/data/csv.ts';
-import { queryRows } from '../../platform/db/database.ts';
+import { queryRows, type Database } from '../../platform/db/database.ts';
 import { formErrors, type FormErrors } from '../../platform/web/forms.ts';
 import { knownVintages } from '../geography/lookups.ts';
 import { sendCsv } from '../indicators/routes.ts';
 import { aggregations, directions, sharingLevels } from '../indicators/schema.ts';
-import { findLocalIndicator, importLocalIndicatorBytes, localVintages, visibleLocalIndicators } from './service.ts';
+import { bandOfRank, valuesMapView, type MapValue } from '../maps/view.ts';
+import { findLocalIndicator, importLocalIndicatorBytes, localIndicatorValues, localValuesCsv, localVintages, visibleLocalIndicators, type LocalIndicator, type LocalValue } from './service.ts';
 
 const text = (label: string, max = 200) => z.string({ message: `Enter ${label}` }).trim().min(1, `Enter ${label}`).max(max, `${label[0]!.toUpperCase()}${label.slice(1)} must be ${max} characters or fewer`);
 
@@ -37,6 +37,25 @@ function uploadName(bytes: Buffer): string {
   if (bytes[0] === 0x50 && bytes[1] === 0x4b) return 'upload.xlsx';
   if (bytes[0] === 0x1f && bytes[1] === 0x8b) return 'upload.csv.gz';
   return 'upload.csv';
+}
+
+/**
+ * The indicator on a map: each area in the tenth of the areas its value puts it in, worst first (band 1),
+ * which way round depending on whether higher is worse. Equal values share a band.
+ */
+function valuesMap(database: Database, indicator: LocalIndicator, rows: LocalValue[]) {
+  const higherWorse = indicator.direction === 'higher-is-worse';
+  const bestFirst = [...rows].sort((a, b) => (higherWorse ? a.value - b.value : b.value - a.value));
+  const rankOf = new Map<number, number>();
+  bestFirst.forEach((r, i) => rankOf.has(r.value) || rankOf.set(r.value, i + 1));
+  const values = new Map<string, MapValue>(rows.map((r) => [r.code, { band: bandOfRank(rankOf.get(r.value)!, rows.length), text: `${r.name} (${r.code}): ${r.value.toLocaleString('en-GB')} ${indicator.unit}` }]));
+  return valuesMapView(database, indicator.vintage, values, {
+    lsoaVintage: (knownVintages[indicator.vintage]?.year ?? 0) >= 2021 ? 'lsoa21' : 'lsoa11',
+    link: '/areas/{code}',
+    legendTitle: 'tenth of the areas by value',
+    worst: 'worst',
+    best: 'best',
+  });
 }
 
 export const localDataRoutes: FastifyPluginAsync = async (root) => {
@@ -110,15 +129,8 @@ export const localDataRoutes: FastifyPluginAsync = async (root) => {
       const indicator = await findLocalIndicator(db(), viewer, request.params.id);
       // Not there, or not shared with this visitor: the same answer, so its existence does not leak.
       if (!indicator) return reply.callNotFound();
-      const rows = await queryRows<{ code: string; name: string; value: number }>(
-        db(),
-        sql`select v.code, coalesce(a.name, v.code) as name, v.value from indicator_values v
-            left join areas a on a.vintage = ${indicator.vintage} and a.code = v.code
-            where v.indicator_id = ${indicator.id} order by v.value desc, v.code`,
-      );
-      if (request.query.format === 'csv') {
-        return sendCsv(reply, `${indicator.id}.csv`, stringify(rows.map((r) => ({ code: r.code, name: r.name, value: r.value, indicator: indicator.label, unit: indicator.unit, period: indicator.period })), { header: true }));
-      }
+      const rows = await localIndicatorValues(db(), indicator);
+      if (request.query.format === 'csv') return sendCsv(reply, `${indicator.id}.csv`, localValuesCsv(indicator, rows));
       return reply.page('local-data/views/show.njk', {
         pageTitle: indicator.label,
         indicator,
@@ -127,6 +139,8 @@ export const localDataRoutes: FastifyPluginAsync = async (root) => {
         aggregationText: aggregationText[indicator.aggregation ?? 'sum'],
         rows,
         csvHref: `/indicators/${indicator.id}?format=csv`,
+        map: await valuesMap(app.database, indicator, rows),
+        mapLabel: `Map of ${indicator.label}, ${indicator.period}, each area coloured by the tenth its value falls in`,
       });
     },
   );

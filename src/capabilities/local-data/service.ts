@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import { and, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { canSee, visibleTo, type Viewer } from '../../platform/auth/permissions.ts';
@@ -138,28 +139,46 @@ export async function importLocalIndicatorBytes(db: Db, bytes: Buffer, filename:
   }
 }
 
-export type LocalIndicator = typeof indicators.$inferSelect & { ownerName: string | null };
+export type LocalIndicator = typeof indicators.$inferSelect & { ownerName: string | null; ownerSlug: string | null };
 
 /** Local indicators this viewer may see, newest first. */
 export async function visibleLocalIndicators(db: Db, viewer: Viewer): Promise<LocalIndicator[]> {
   return db
-    .select({ indicator: indicators, ownerName: organisations.name })
+    .select({ indicator: indicators, ownerName: organisations.name, ownerSlug: organisations.slug })
     .from(indicators)
     .leftJoin(organisations, eq(organisations.id, indicators.ownerOrganisationId))
     .where(and(sql`${indicators.ownerOrganisationId} is not null`, visibleTo(viewer, indicators.sharing, indicators.ownerOrganisationId)))
     .orderBy(sql`${indicators.uploadedAt} desc`)
-    .then((rows) => rows.map((r) => ({ ...r.indicator, ownerName: r.ownerName })));
+    .then((rows) => rows.map((r) => ({ ...r.indicator, ownerName: r.ownerName, ownerSlug: r.ownerSlug })));
 }
 
 /** One local indicator, or null when it does not exist or this viewer may not see it (the same answer, so nothing leaks). */
 export async function findLocalIndicator(db: Db, viewer: Viewer, id: string): Promise<LocalIndicator | null> {
   const [row] = await db
-    .select({ indicator: indicators, ownerName: organisations.name })
+    .select({ indicator: indicators, ownerName: organisations.name, ownerSlug: organisations.slug })
     .from(indicators)
     .leftJoin(organisations, eq(organisations.id, indicators.ownerOrganisationId))
     .where(and(eq(indicators.id, id), sql`${indicators.ownerOrganisationId} is not null`));
   if (!row || !canSee(viewer, row.indicator.sharing, row.indicator.ownerOrganisationId)) return null;
-  return { ...row.indicator, ownerName: row.ownerName };
+  return { ...row.indicator, ownerName: row.ownerName, ownerSlug: row.ownerSlug };
+}
+
+export type LocalValue = { code: string; name: string; value: number };
+
+/** A local indicator's values as uploaded, with each area's name (its code when the area is unknown), highest first. */
+export async function localIndicatorValues(db: Db, indicator: LocalIndicator): Promise<LocalValue[]> {
+  const rows = await queryRows<LocalValue>(
+    db,
+    sql`select v.code, coalesce(a.name, v.code) as name, v.value from indicator_values v
+        left join areas a on a.vintage = ${indicator.vintage} and a.code = v.code
+        where v.indicator_id = ${indicator.id} order by v.value desc, v.code`,
+  );
+  return rows.map((r) => ({ ...r, value: Number(r.value) }));
+}
+
+/** The values as a CSV download: one row per area, with what was measured on every row. */
+export function localValuesCsv(indicator: LocalIndicator, rows: LocalValue[]): string {
+  return stringify(rows.map((r) => ({ code: r.code, name: r.name, value: r.value, indicator: indicator.label, unit: indicator.unit, period: indicator.period })), { header: true });
 }
 
 export type AreaValue = {
@@ -176,28 +195,49 @@ export type AreaValue = {
  * weighted by population for rates — with how many LSOAs had a value.
  */
 export async function valueForArea(tx: Tx, indicator: LocalIndicator, edition: Edition, level: AreaLevel, code: string): Promise<AreaValue | null> {
+  return (await valuesForAreas(tx, indicator, edition, level, [code])).get(code) ?? null;
+}
+
+/** The same for many areas of one level in one statement (a table's rows); areas it cannot give a value for are absent. */
+export async function valuesForAreas(tx: Tx, indicator: LocalIndicator, edition: Edition, level: AreaLevel, codes: string[]): Promise<Map<string, AreaValue>> {
+  const result = new Map<string, AreaValue>();
+  if (!codes.length) return result;
+  const list = sql.join(codes.map((c) => sql`${c}`), sql`, `);
   const areaVintage = level === 'lsoa' ? edition.lsoaVintage : level === 'ward' ? edition.wardVintage : edition.ladVintage;
   if (indicator.vintage === areaVintage) {
-    const [row] = await queryRows<{ value: number }>(tx, sql`select value from indicator_values where indicator_id = ${indicator.id} and code = ${code}`);
-    return { value: row ? Number(row.value) : null, covered: row ? 1 : 0, of: 1, method: 'as uploaded' };
+    const rows = await queryRows<{ code: string; value: number }>(tx, sql`select code, value from indicator_values where indicator_id = ${indicator.id} and code in (${list})`);
+    const found = new Map(rows.map((r) => [r.code, Number(r.value)]));
+    for (const code of codes) result.set(code, { value: found.get(code) ?? null, covered: found.has(code) ? 1 : 0, of: 1, method: 'as uploaded' });
+    return result;
   }
-  if (knownVintages[indicator.vintage]?.type !== 'lsoa' || level === 'lsoa' || indicator.vintage !== edition.lsoaVintage) return null;
+  if (knownVintages[indicator.vintage]?.type !== 'lsoa' || level === 'lsoa' || indicator.vintage !== edition.lsoaVintage) return result;
   const weight = populationFor[indicator.vintage];
-  const [row] = await queryRows<{ covered: number; of: number; total: number | null; weighted: number | null }>(
+  const rows = await queryRows<{ code: string; covered: number; of: number; total: number | null; weighted: number | null }>(
     tx,
-    sql`select count(v.value)::int as covered, count(*)::int as of, sum(v.value) as total,
+    sql`select l.to_code as code, count(v.value)::int as covered, count(*)::int as of, sum(v.value) as total,
           sum(v.value * p.value) / nullif(sum(p.value) filter (where v.value is not null), 0) as weighted
         from area_lookups l
         left join indicator_values v on v.indicator_id = ${indicator.id} and v.code = l.from_code
         left join indicator_values p on p.indicator_id = ${weight ?? ''} and p.code = l.from_code
-        where l.from_vintage = ${indicator.vintage} and l.to_vintage = ${areaVintage} and l.to_code = ${code}`,
+        where l.from_vintage = ${indicator.vintage} and l.to_vintage = ${areaVintage} and l.to_code in (${list})
+        group by l.to_code`,
   );
-  if (!row || row.of === 0) return null;
   const sum = indicator.aggregation === 'sum';
-  return {
-    value: row.covered === 0 ? null : Number(sum ? row.total : row.weighted),
-    covered: row.covered,
-    of: row.of,
-    method: sum ? 'sum' : 'population-weighted-mean',
-  };
+  for (const row of rows) {
+    result.set(row.code, { value: row.covered === 0 ? null : Number(sum ? row.total : row.weighted), covered: row.covered, of: row.of, method: sum ? 'sum' : 'population-weighted-mean' });
+  }
+  return result;
+}
+
+/**
+ * Every local indicator this viewer may see that has a value for an area (as uploaded, or rolled up to it
+ * from LSOAs), in the order of visibleLocalIndicators: what an area's profile shows as local data.
+ */
+export async function localDataForArea(db: Db, viewer: Viewer, edition: Edition, level: AreaLevel, code: string): Promise<(AreaValue & { indicator: LocalIndicator })[]> {
+  const found = [];
+  for (const indicator of await visibleLocalIndicators(db, viewer)) {
+    const value = await valueForArea(db, indicator, edition, level, code);
+    if (value) found.push({ indicator, ...value });
+  }
+  return found;
 }

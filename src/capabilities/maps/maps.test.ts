@@ -96,13 +96,13 @@ describe.each(engines)('vector tiles on %s', (engine) => {
     const byLsoa = await valuesMapView(database, 'ward19', values, { lsoaVintage: 'lsoa11', link: '/areas/{code}', legendTitle: 'tenth', worst: 'worst', best: 'best' });
     if (!byLsoa.available) throw new Error(byLsoa.reason);
     expect(byLsoa.layer).toBe('lsoa11'); // no 2019 ward boundaries: their LSOAs are drawn
-    const drawn = JSON.parse(byLsoa.values!) as Record<string, [number, string]>;
+    const drawn = JSON.parse(byLsoa.values!) as { areas: Record<string, [number, string]>; within: Record<string, string> };
     const [lsoa] = await queryRows<{ code: string; ward: string }>(database.db, sql`select from_code as code, to_code as ward from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'ward19' and to_code = ${wards[1]!.code} limit 1`);
-    expect(drawn[lsoa!.code]![0]).toBe(2);
-    expect(drawn[lsoa!.code]![1]).toMatch(/ lies in Ward 1$/);
+    expect(drawn.within[lsoa!.code]).toBe(wards[1]!.code);
+    expect(drawn.areas[wards[1]!.code]).toEqual([2, 'Ward 1']);
     expect(byLsoa.values).not.toContain('<'); // safe inside a <script> element
     const own = await valuesMapView(database, 'lsoa11', new Map([[lsoa!.code, { band: 10, text: 'x' }]]), { lsoaVintage: 'lsoa11', link: '/areas/{code}', legendTitle: 'tenth', worst: 'worst', best: 'best' });
-    expect(own.available && JSON.parse(own.values!)).toEqual({ [lsoa!.code]: [10, 'x'] });
+    expect(own.available && JSON.parse(own.values!)).toEqual({ areas: { [lsoa!.code]: [10, 'x'] }, within: {} });
     expect(own.available && own.legend.map((l) => l.label)).toEqual(['1 worst', '2', '3', '4', '5', '6', '7', '8', '9', '10 best']);
     expect(bandOfRank(1, 50)).toBe(10);
     expect(bandOfRank(50, 50)).toBe(1);

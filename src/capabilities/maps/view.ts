@@ -20,7 +20,11 @@ export type MapView =
       link: string;
       legend: { decile: number; colour: string; label: string }[];
       legendTitle: string;
-      /** For a map of figures the page computed (a composite index, local data): code → [band 1–10, description]. */
+      /**
+       * For a map of figures the page computed (a composite index, local data), as JSON: `areas` maps a code to
+       * [band 1–10, description]; `within` maps each drawn LSOA to the area it lies in, when those areas have
+       * no boundaries of their own.
+       */
       values?: string;
     };
 
@@ -86,20 +90,21 @@ export async function valuesMapView(
   const codes = [...values.keys()];
   if (!codes.length) return { available: false, reason: 'There are no figures to map.' };
   const list = sql.join(codes.map((c) => sql`${c}`), sql`, `);
-  let drawn: Map<string, MapValue> = values;
+  // LSOA → the area it lies in, when the areas themselves have no boundaries to draw.
+  let within: Map<string, string> | null = null;
   let layer = await tiles.resolve(vintage);
   if (!layer) {
     layer = await tiles.resolve(options.lsoaVintage);
     if (!layer) return { available: false, reason: `The map appears once the ${options.lsoaVintage === 'lsoa21' ? '2021' : '2011'} LSOA boundaries are loaded (on a new installation they load in the background for a few minutes after the first start).` };
-    const lsoas = await queryRows<{ code: string; name: string; parent: string }>(
+    const lsoas = await queryRows<{ code: string; parent: string }>(
       database.db,
-      sql`select l.from_code as code, a.name, l.to_code as parent from area_lookups l join areas a on a.vintage = l.from_vintage and a.code = l.from_code
-          where l.from_vintage = ${options.lsoaVintage} and l.to_vintage = ${vintage} and l.to_code in (${list})`,
+      sql`select from_code as code, to_code as parent from area_lookups where from_vintage = ${options.lsoaVintage} and to_vintage = ${vintage} and to_code in (${list})`,
     );
-    drawn = new Map(lsoas.map((l) => [l.code, { band: values.get(l.parent)!.band, text: `${l.name} (${l.code}) lies in ${values.get(l.parent)!.text}` }]));
-    if (!drawn.size) return { available: false, reason: 'These areas have no boundaries to draw, nor LSOAs that lie in them.' };
+    within = new Map(lsoas.map((l) => [l.code, l.parent]));
+    if (!within.size) return { available: false, reason: 'These areas have no boundaries to draw, nor LSOAs that lie in them.' };
   }
-  const drawnList = sql.join([...drawn.keys()].map((c) => sql`${c}`), sql`, `);
+  const drawn = within ? [...within.keys()] : codes;
+  const drawnList = sql.join(drawn.map((c) => sql`${c}`), sql`, `);
   const [box] = await queryRows<{ w: number | null; s: number | null; e: number | null; n: number | null }>(
     database.db,
     sql`select ST_XMin(b) as w, ST_YMin(b) as s, ST_XMax(b) as e, ST_YMax(b) as n from (select ST_Extent(boundary) as b from areas where vintage = ${layer.vintage} and code in (${drawnList})) x`,
@@ -116,7 +121,7 @@ export async function valuesMapView(
     legend: decileColours.map((colour, i) => ({ decile: i + 1, colour, label: i === 0 ? `1 ${options.worst}` : i === 9 ? `10 ${options.best}` : String(i + 1) })),
     legendTitle: options.legendTitle,
     // It sits in a <script type="application/json">: no "<" may close it early.
-    values: JSON.stringify(Object.fromEntries([...drawn].map(([code, v]) => [code, [v.band, v.text]]))).replace(/</g, '\\u003c'),
+    values: JSON.stringify({ areas: Object.fromEntries([...values].map(([code, v]) => [code, [v.band, v.text]])), within: within ? Object.fromEntries(within) : {} }).replace(/</g, '\\u003c'),
   };
 }
 

@@ -2,12 +2,12 @@ import { stringify } from 'csv-stringify/sync';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
-import { access, viewerOf } from '../../platform/auth/permissions.ts';
+import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { areaCode, domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
 import { comparabilityCaveat, findEdition, levelOf, listEditions, type Edition } from '../indicators/service.ts';
 import { positionsIn } from '../composite-index/service.ts';
-import { valueForArea, visibleLocalIndicators } from '../local-data/service.ts';
+import { findLocalIndicator, localDataForArea, valuesForAreas, visibleLocalIndicators, type AreaValue, type LocalIndicator } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf } from './pdf.ts';
@@ -22,6 +22,7 @@ const pageQuery = z.object({
   sort: z.enum(sorts, { message: `Sort by one of: ${sorts.join(', ')}` }).default('rank'),
   dir: z.enum(['asc', 'desc'], { message: 'Order must be asc or desc' }).default('asc'),
   show: z.enum(['wards', 'lsoas'], { message: 'Show wards or lsoas' }).default('wards'),
+  local: z.string().regex(/^local\.[0-9a-f-]{36}$/, 'local must be the id of a local indicator, such as local.2f6c…').optional().describe('a local indicator to show beside the index'),
   since: editionParam.optional().describe('another edition to compare with: adds each row’s decile then and its movement'),
   format: z.enum(['html', 'csv'], { message: 'Format must be html or csv' }).default('html'),
 });
@@ -42,6 +43,12 @@ function linkTo(path: string, query: PageQuery, changes: Partial<PageQuery> = {}
   return qs ? `${path}?${qs}` : path;
 }
 
+/** How a local figure was made for a row, when not as uploaded. */
+function localMethod(value: AreaValue | undefined): string {
+  if (!value || value.method === 'as uploaded') return '';
+  return `${value.method === 'sum' ? 'sum' : 'population-weighted'} of ${value.covered} of ${value.of} LSOAs`;
+}
+
 /** How far a row moved between editions, in words: deciles run from 1 (most deprived) to 10. */
 function movementText(then: Then | undefined): string {
   if (!then) return '';
@@ -53,8 +60,12 @@ function movementText(then: Then | undefined): string {
 }
 
 type Comparison = { edition: Edition; rows: Map<string, Then> };
+type LocalColumn = { indicator: LocalIndicator; values: Map<string, AreaValue> };
 
-function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, domain: string, comparison?: Comparison): string {
+const withLocal = (table: MemberTable, local: LocalColumn | null): MemberTable =>
+  local ? { ...table, rows: table.rows.map((r) => ({ ...r, localValue: local.values.get(r.code)?.value ?? null })) } : table;
+
+function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, domain: string, comparison?: Comparison, local?: LocalColumn): string {
   const aggregate = table.level !== 'lsoa';
   return stringify(
     rows.map((r) => ({
@@ -67,6 +78,7 @@ function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, dom
       decile: r.decile,
       lsoasInMostDeprived10pct: r.lsoasInDecile1,
       lsoasInMostDeprived1pct: r.lsoasInTop1pct,
+      ...(local ? { [`${local.indicator.label} (${local.indicator.unit}, ${local.indicator.period})`]: r.localValue ?? null } : {}),
       ...(comparison
         ? {
             comparedWith: comparison.edition.id,
@@ -82,7 +94,7 @@ function membersCsv(rows: MemberRow[], table: MemberTable, edition: Edition, dom
 }
 
 /** What the members table and its filter form need, shared by England's page and every area's. */
-function tableView(path: string, query: PageQuery, table: MemberTable, editions: Edition[], edition: Edition, options: { canShowLsoas: boolean; comparison?: Comparison }) {
+function tableView(path: string, query: PageQuery, table: MemberTable, editions: Edition[], edition: Edition, options: { canShowLsoas: boolean; comparison?: Comparison; local?: LocalColumn; localIndicators: LocalIndicator[] }) {
   const state: TableState = { domain: query.domain, filter: query.filter, from: query.from, to: query.to, sort: query.sort, dir: query.dir };
   const rows = applyState(table, state);
   const [singular, plural] = levelNames[table.level];
@@ -111,7 +123,9 @@ function tableView(path: string, query: PageQuery, table: MemberTable, editions:
     editionItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
     domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
     decileItems: (selected: number) => Array.from({ length: 10 }, (_, i) => ({ value: String(i + 1), text: String(i + 1), selected: i + 1 === selected })),
-    sortLinks: { rank: sortLink('rank'), name: sortLink('name'), population: sortLink('population'), decile1: sortLink('decile1') },
+    sortLinks: { rank: sortLink('rank'), name: sortLink('name'), population: sortLink('population'), decile1: sortLink('decile1'), local: sortLink('local') },
+    local: options.local ? { indicator: options.local.indicator, method: (code: string) => localMethod(options.local!.values.get(code)) } : null,
+    localItems: [{ value: '', text: 'None', selected: !options.local }, ...options.localIndicators.map((i) => ({ value: i.id, text: `${i.label}, ${i.period}`, selected: i.id === options.local?.indicator.id }))],
     csvHref: linkTo(path, query, { format: 'csv' }),
     canShowLsoas: options.canShowLsoas,
     legend: decileColours.map((colour, i) => ({ colour, decile: i + 1 })),
@@ -121,6 +135,19 @@ function tableView(path: string, query: PageQuery, table: MemberTable, editions:
 export const needRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
   const db = () => app.database.db;
+
+  /**
+   * The local indicator a page asked to show beside the index, with its values for the table's rows: null
+   * when none was asked for, undefined when it does not exist or is not shared with this visitor.
+   */
+  const localColumn = async (viewer: Viewer, query: PageQuery, edition: Edition, table: MemberTable): Promise<LocalColumn | null | undefined> => {
+    if (!query.local) return null;
+    const indicator = await findLocalIndicator(db(), viewer, query.local);
+    if (!indicator) return undefined;
+    return { indicator, values: await valuesForAreas(db(), indicator, edition, table.level, table.rows.map((r) => r.code)) };
+  };
+  const noLocal = (reply: FastifyReply, id: string) =>
+    reply.page('error.njk', { pageTitle: 'Local indicator not found', linkHref: '/indicators', linkText: 'Local data shared with you', paragraphs: [`No local indicator ${id} is shared with you. Choose one from the list of local data.`] }, 404);
 
   /** The "change since" comparison a page asked for (routes have already refused an edition that is not loaded). */
   const compare = async (query: PageQuery, editions: Edition[], edition: Edition, table: MemberTable, within?: { level: 'lad' | 'ward'; code: string }): Promise<Comparison | undefined> => {
@@ -146,10 +173,14 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     if (!edition) return noData(reply, query.edition);
     const editions = await listEditions(db());
     if (query.since && !editions.some((e) => e.id === query.since)) return noData(reply, query.since);
-    const table = await memberTable(db(), edition, query.domain);
+    const viewer = await viewerOf(db(), request.user);
+    const plain = await memberTable(db(), edition, query.domain);
+    const local = await localColumn(viewer, query, edition, plain);
+    if (local === undefined) return noLocal(reply, query.local!);
+    const table = withLocal(plain, local);
     const comparison = await compare(query, editions, edition, table);
-    const view = tableView('/areas', query, table, editions, edition, { canShowLsoas: false, comparison });
-    if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison));
+    const view = tableView('/areas', query, table, editions, edition, { canShowLsoas: false, comparison, local: local ?? undefined, localIndicators: await visibleLocalIndicators(db(), viewer) });
+    if (query.format === 'csv') return sendCsv(reply, `${edition.id}-${query.domain}-districts.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison, local ?? undefined));
     return reply.page('need/views/areas.njk', {
       pageTitle: `Where need is greatest in England: ${view.domainLabel}, ${edition.label}`,
       edition,
@@ -191,21 +222,21 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     }
     const path = `/areas/${area.code}`;
     const within = area.level === 'lsoa' ? undefined : { level: area.level, code: area.code };
-    const table = within ? await memberTable(db(), edition, query.domain, within, area.level === 'lad' ? query.show : 'lsoas') : null;
+    const viewer = await viewerOf(db(), request.user);
+    const plain = within ? await memberTable(db(), edition, query.domain, within, area.level === 'lad' ? query.show : 'lsoas') : null;
+    const local = plain ? await localColumn(viewer, query, edition, plain) : null;
+    if (local === undefined) return noLocal(reply, query.local!);
+    const table = plain && withLocal(plain, local);
     const editions = await listEditions(db());
     if (query.since && !editions.some((e) => e.id === query.since)) return noData(reply, query.since);
     const comparison = table ? await compare(query, editions, edition, table, within) : undefined;
     if (query.format === 'csv') {
       if (!table) return reply.page('error.njk', { pageTitle: 'Nothing to download', paragraphs: ['An LSOA has no smaller areas within it. Download its figures from its ward or district.'] }, 400);
-      return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison));
+      return sendCsv(reply, `${edition.id}-${query.domain}-${area.code}-${table.level}s.csv`, membersCsv(applyState(table, { ...query }), table, edition, query.domain, comparison, local ?? undefined));
     }
     // Local data shared with this visitor, at this area's geography or rolled up to it from LSOAs.
-    const viewer = await viewerOf(db(), request.user);
-    const localData = [];
-    for (const indicator of await visibleLocalIndicators(db(), viewer)) {
-      const value = await valueForArea(db(), indicator, edition, area.level, area.code);
-      if (value) localData.push({ indicator, ...value });
-    }
+    const localIndicators = await visibleLocalIndicators(db(), viewer);
+    const localData = await localDataForArea(db(), viewer, edition, area.level, area.code);
     const share = (counts: number[], total: number) => counts.map((n) => (total ? n / total : 0));
     const chart = decileChartSvg({
       id: 'deciles',
@@ -228,7 +259,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
         parentShare: area.parentLad ? (area.parentLad.lsoaCount ? (area.parentLad.decileCounts[i] ?? 0) / area.parentLad.lsoaCount : 0) : null,
       })),
       editionRows: area.editions.map((e) => ({ ...e, href: linkTo(path, query, { edition: e.edition.id }), current: e.edition.id === edition.id })),
-      table: table ? tableView(path, query, table, editions, edition, { canShowLsoas: area.level === 'lad', comparison }) : null,
+      table: table ? tableView(path, query, table, editions, edition, { canShowLsoas: area.level === 'lad', comparison, local: local ?? undefined, localIndicators }) : null,
       filterItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,

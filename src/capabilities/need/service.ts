@@ -23,13 +23,15 @@ export type MemberRow = {
   lsoasInDecile1: number;
   /** LSOAs in the most deprived 1% nationally (rank ≤ ⌊N/100⌋). */
   lsoasInTop1pct: number;
+  /** A local indicator's value, when the page shows one beside the index. */
+  localValue?: number | null;
 };
 
 export type MemberTable = { rows: MemberRow[]; level: AreaLevel; /** how many areas of this level England has, for ranks and deciles */ peers: number };
 
 export const filters = ['all', 'decile1', 'top1pct', 'range'] as const;
 export type Filter = (typeof filters)[number];
-export const sorts = ['rank', 'name', 'population', 'decile1'] as const;
+export const sorts = ['rank', 'name', 'population', 'decile1', 'local'] as const;
 export type Sort = (typeof sorts)[number];
 
 export type TableState = { domain: string; filter: Filter; from: number; to: number; sort: Sort; dir: 'asc' | 'desc' };
@@ -120,6 +122,8 @@ export function applyState(table: MemberTable, state: TableState): MemberRow[] {
     name: (r) => r.name.toLowerCase(),
     population: (r) => r.population ?? -1,
     decile1: (r) => r.lsoasInDecile1,
+    // Areas without a value go last, as unranked areas do.
+    local: (r) => r.localValue ?? (state.dir === 'desc' ? -Infinity : Infinity),
   };
   const f = key[state.sort];
   const sign = state.dir === 'desc' ? -1 : 1;

@@ -6,7 +6,12 @@ setWorkerUrl(new URL('__MAPLIBRE_WORKER__', window.location.href).href);
 
 function describe(feature, values) {
   const p = feature.properties;
-  if (values) return values[p.code] ? `${values[p.code][1]}.` : `${p.name} (${p.code}): no figure.`;
+  if (values) {
+    const parent = values.within[p.code];
+    const figure = values.areas[parent ?? p.code];
+    if (!figure) return `${p.name} (${p.code}): no figure.`;
+    return parent ? `${p.name} (${p.code}) lies in ${figure[1]}.` : `${figure[1]}.`;
+  }
   const rank = p.rank === null || p.rank === undefined ? 'no rank' : `rank ${Number(p.rank).toLocaleString('en-GB')}`;
   const decile = p.decile ? `decile ${p.decile}` : 'no decile';
   return `${p.name} (${p.code}): ${decile}, ${rank}.`;
@@ -20,8 +25,10 @@ function start(element) {
   // A map of figures the page computed carries them in the page (code → [band, description]); otherwise
   // the tiles carry each LSOA's national decile.
   const values = data.values ? JSON.parse(document.getElementById(data.values).textContent) : null;
-  const codesByBand = colours.map((_, i) => Object.keys(values ?? {}).filter((code) => values[code][0] === i + 1));
-  const focused = values ? ['has', ['get', 'code'], ['literal', Object.fromEntries(Object.keys(values).map((c) => [c, true]))]] : data.focusProperty ? ['==', ['get', data.focusProperty], data.focusCode] : true;
+  const bandOf = (code) => values.areas[values.within[code] ?? code]?.[0];
+  const drawn = values ? Object.keys(Object.keys(values.within).length ? values.within : values.areas) : [];
+  const codesByBand = colours.map((_, i) => drawn.filter((code) => bandOf(code) === i + 1));
+  const focused = values ? ['has', ['get', 'code'], ['literal', Object.fromEntries(drawn.map((c) => [c, true]))]] : data.focusProperty ? ['==', ['get', data.focusProperty], data.focusCode] : true;
   const banded = codesByBand.flatMap((codes, i) => (codes.length ? [codes, colours[i]] : []));
   const fill = values
     ? banded.length
