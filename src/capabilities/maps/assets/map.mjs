@@ -66,6 +66,9 @@ function start(element) {
     return; // No WebGL: the fallback text stays.
   }
   element.querySelector('.pw-map__fallback')?.remove();
+  // Marks when the first view has finished drawing (tests wait on it before looking).
+  map.once('idle', () => element.setAttribute('data-pw-map-drawn', ''));
+  map.on('error', (event) => element.setAttribute('data-pw-map-error', String(event.error?.message ?? event.error)));
   map.getCanvas().setAttribute('aria-label', `${data.label}. The tables on this page give the same figures.`);
   map.addControl(new NavigationControl({ showCompass: false }));
   const show = (feature) => {
