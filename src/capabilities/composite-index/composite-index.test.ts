@@ -1,6 +1,7 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { parse } from 'csv-parse/sync';
+import { spawnSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
@@ -87,6 +88,18 @@ describe.each(engines)('composite index on %s', (engine) => {
     expect(leeds.body).toMatch(new RegExp(`\\d+ of its wards scored; ${leedsWards} in the lowest-scoring fifth of all ${scored}`));
     // The index is the member's organisation's; anonymous visitors see it only because it is public.
     expect((await app.inject(`/areas/${csv[0]!.code}?edition=iod2019`)).body).toContain('Composite indexes');
+  });
+
+  // pdftotext (Debian's poppler-utils, installed by .ci/run) reads the PDF as a person would.
+  const hasPdftotext = !spawnSync('pdftotext', ['-v']).error;
+  it.skipIf(!hasPdftotext && !process.env.CI)('puts the position in the profile PDF too', async () => {
+    // The index the first test built is the only one so far.
+    const url = /href="(\/composite-indexes\/[0-9a-f-]{36})"/.exec((await client.get('/composite-indexes')).body)![1]!;
+    const rows = parse((await client.get(`${url}?format=csv`)).body, { columns: true }) as Record<string, string>[];
+    const pdf = await client.get(`/areas/${rows[0]!.code}/profile.pdf?edition=iod2019`);
+    const text = spawnSync('pdftotext', ['-layout', '-', '-'], { input: pdf.rawPayload }).stdout.toString();
+    expect(text).toContain('Composite indexes');
+    expect(text).toMatch(new RegExp(`Leeds and Bradford wellbeing\\s+Rank 1 of ${rows.filter((r) => r.rank !== '').length} wards, score`));
   });
 
   it('reports an input that has no values instead of scoring it as 0', async () => {

@@ -2,6 +2,11 @@ import PDFDocument from 'pdfkit';
 import { comparabilityCaveat } from '../indicators/service.ts';
 import { decileColours } from './charts.ts';
 import type { Profile } from './service.ts';
+import type { AreaValue, LocalIndicator } from '../local-data/service.ts';
+import type { IndexPosition } from '../composite-index/service.ts';
+
+/** What a profile shows beyond the national data: local indicators and composite indexes shared with the reader. */
+export type ProfileExtras = { localData: (AreaValue & { indicator: LocalIndicator })[]; indexPositions: IndexPosition[] };
 
 const ogl = 'Contains public sector information licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right.';
 const number = (v: number | null | undefined, decimals = 0) => (v === null || v === undefined ? '–' : v.toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
@@ -14,7 +19,7 @@ type Column = { label: string; width: number; align?: 'left' | 'right' };
  * the data's source and licence and the caveat about comparing editions. Tagged, titled and in English so
  * screen readers can read it.
  */
-export function profilePdf(profile: Profile, domainLabel: string, url: string): Promise<Buffer> {
+export function profilePdf(profile: Profile, domainLabel: string, url: string, extras: ProfileExtras = { localData: [], indexPositions: [] }): Promise<Buffer> {
   const doc = new PDFDocument({
     size: 'A4',
     margin: 50,
@@ -127,6 +132,44 @@ export function profilePdf(profile: Profile, domainLabel: string, url: string): 
         percent(shares[i]!),
         profile.parentLad && profile.level !== 'lad' ? percent(profile.parentLad.lsoaCount ? (profile.parentLad.decileCounts[i] ?? 0) / profile.parentLad.lsoaCount : 0) : '',
         '10%',
+      ]),
+    );
+  }
+
+  if (extras.localData.length) {
+    heading('Local data', 15);
+    table(
+      [
+        { label: 'Indicator', width: width * 0.4 },
+        { label: 'Value', width: width * 0.2, align: 'right' },
+        { label: 'How', width: width * 0.25 },
+        { label: 'From', width: width * 0.15 },
+      ],
+      extras.localData.map((d) => [
+        `${d.indicator.label} (${d.indicator.period})`,
+        `${number(d.value, 2)} ${d.indicator.unit}`,
+        d.method === 'as uploaded' ? 'as uploaded' : `${d.method === 'sum' ? 'sum' : 'population-weighted average'} of ${number(d.covered)} of ${number(d.of)} LSOAs`,
+        d.indicator.ownerName ?? '',
+      ]),
+    );
+  }
+
+  if (extras.indexPositions.length) {
+    heading('Composite indexes', 15);
+    table(
+      [
+        { label: 'Index', width: width * 0.35 },
+        { label: 'Position (scores 0–100; rank 1 is the best placed)', width: width * 0.45 },
+        { label: 'From', width: width * 0.2 },
+      ],
+      extras.indexPositions.map((p) => [
+        p.index.name,
+        p.kind === 'member'
+          ? p.rank
+            ? `Rank ${number(p.rank)} of ${number(p.scored)} ${p.levelName}, score ${number(p.score, 1)}`
+            : `Not scored: ${p.missing.length} input${p.missing.length === 1 ? ' is' : 's are'} missing`
+          : `${number(p.members)} of its ${p.levelName} scored; ${number(p.inLowestFifth)} in the lowest-scoring fifth of all ${number(p.scored)}`,
+        p.index.ownerName,
       ]),
     );
   }

@@ -10,8 +10,8 @@ import { positionsIn } from '../composite-index/service.ts';
 import { findLocalIndicator, localDataForArea, valuesForAreas, visibleLocalIndicators, type AreaValue, type LocalIndicator } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
-import { profilePdf } from './pdf.ts';
-import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type MemberTable, type TableState, type Then } from './service.ts';
+import { profilePdf, type ProfileExtras } from './pdf.ts';
+import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type Profile, type MemberTable, type TableState, type Then } from './service.ts';
 
 const pageQuery = z.object({
   edition: editionParam.optional(),
@@ -149,6 +149,12 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
   const noLocal = (reply: FastifyReply, id: string) =>
     reply.page('error.njk', { pageTitle: 'Local indicator not found', linkHref: '/indicators', linkText: 'Local data shared with you', paragraphs: [`No local indicator ${id} is shared with you. Choose one from the list of local data.`] }, 404);
 
+  /** The local data and composite indexes shared with this visitor that a profile shows, on the page and in the PDF. */
+  const profileExtras = async (viewer: Viewer, edition: Edition, area: Profile): Promise<ProfileExtras> => ({
+    localData: await localDataForArea(db(), viewer, edition, area.level, area.code),
+    indexPositions: await positionsIn(db(), viewer, edition, { level: area.level, code: area.code, ladCode: area.parents.find((p) => p.vintage === edition.ladVintage)?.code ?? null }),
+  });
+
   /** The "change since" comparison a page asked for (routes have already refused an edition that is not loaded). */
   const compare = async (query: PageQuery, editions: Edition[], edition: Edition, table: MemberTable, within?: { level: 'lad' | 'ward'; code: string }): Promise<Comparison | undefined> => {
     const since = editions.find((e) => e.id === query.since && e.id !== edition.id);
@@ -200,7 +206,8 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       const area = await profile(db(), edition, request.params.code, request.query.domain);
       if (!area) return reply.page('error.njk', { pageTitle: 'Area not found', linkHref: '/areas', linkText: 'Start from England', paragraphs: [`${request.params.code} is not an area of ${edition.label}.`] }, 404);
       const pageUrl = linkTo(`/areas/${area.code}`, { ...pageQuery.parse({}), edition: edition.id, domain: request.query.domain });
-      const pdf = await profilePdf(area, domainLabel(request.query.domain), `${request.protocol}://${request.host}${pageUrl}`);
+      const viewer = await viewerOf(db(), request.user);
+      const pdf = await profilePdf(area, domainLabel(request.query.domain), `${request.protocol}://${request.host}${pageUrl}`, await profileExtras(viewer, edition, area));
       return reply
         .type('application/pdf')
         .header('content-disposition', `attachment; filename="${area.code}-${edition.id}-${request.query.domain}.pdf"`)
@@ -236,7 +243,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     }
     // Local data shared with this visitor, at this area's geography or rolled up to it from LSOAs.
     const localIndicators = await visibleLocalIndicators(db(), viewer);
-    const localData = await localDataForArea(db(), viewer, edition, area.level, area.code);
+    const { localData, indexPositions } = await profileExtras(viewer, edition, area);
     const share = (counts: number[], total: number) => counts.map((n) => (total ? n / total : 0));
     const chart = decileChartSvg({
       id: 'deciles',
@@ -264,7 +271,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === query.domain })),
       breadcrumbs,
       localData,
-      indexPositions: await positionsIn(db(), viewer, edition, { level: area.level, code: area.code, ladCode: area.parents.find((p) => p.vintage === edition.ladVintage)?.code ?? null }),
+      indexPositions,
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
