@@ -45,8 +45,12 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
     await page.getByRole('link', { name: 'Leeds', exact: true }).click();
     await expect.poll(() => page.locator('h1').textContent()).toBe('Leeds');
     // The map draws from Patchwork's own tiles (software WebGL here), and the fallback text goes.
-    await page.locator('.pw-map canvas').waitFor();
+    await page.locator('.pw-map[data-pw-map-drawn]').waitFor();
     expect(await page.locator('.pw-map__fallback').count()).toBe(0);
+    // Coloured by its wards' deciles, or, on request, by every LSOA's national decile.
+    await page.getByLabel('every LSOA (its national decile)').check();
+    await page.waitForTimeout(300);
+    expect(await page.locator('.pw-map').getAttribute('data-pw-map-error')).toBeNull();
     await checkPage(page, 'need-leeds');
 
     const ward = rows(page).first().getByRole('link');

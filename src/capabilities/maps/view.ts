@@ -23,16 +23,21 @@ export type MapView =
       /**
        * For a map of figures the page computed (a composite index, local data), as JSON: `areas` maps a code to
        * [band 1–10, description]; `within` maps each drawn LSOA to the area it lies in, when those areas have
-       * no boundaries of their own.
+       * no boundaries of their own; or `property` names the tile property (lad, ward) holding each LSOA's area.
        */
       values?: string;
+      /** Whose deciles colour the map by default: the table's members (districts, wards) or the LSOAs. */
+      membersLabel?: string;
     };
+
+/** The rows of a page's table, to colour the map by: each LSOA takes its district's or ward's decile. */
+export type Members = { property: 'lad' | 'ward' | 'code'; label: string; rows: { code: string; name: string; decile: number | null; rank: number | null }[] };
 
 /**
  * The map of an edition's index on a page: every LSOA coloured by its national decile, the page's own area
  * picked out. The table on the same page carries the same figures, for anyone not using the map.
  */
-export async function mapView(database: Database, edition: Edition, domain: string, area?: { level: AreaLevel; code: string }): Promise<MapView> {
+export async function mapView(database: Database, edition: Edition, domain: string, area?: { level: AreaLevel; code: string }, members?: Members): Promise<MapView> {
   const tiles = tileServiceFor(database);
   const layer = await tiles.resolve(`${edition.id}.${domain}`);
   // Whether any shape is drawn, not how many: counting every boundary took 30–60 ms a page on PostgreSQL.
@@ -68,8 +73,20 @@ export async function mapView(database: Database, edition: Edition, domain: stri
     link: `/areas/{code}?edition=${edition.id}${domain === 'imd' ? '' : `&domain=${domain}`}`,
     legend: decileColours.map((colour, i) => ({ decile: i + 1, colour, label: i === 0 ? '1 most deprived' : i === 9 ? '10 least deprived' : String(i + 1) })),
     legendTitle: 'national decile',
+    ...(members && {
+      membersLabel: members.label,
+      // Areas the table leaves out (a filter) have no entry, so they are drawn faded.
+      values: inPage({
+        areas: Object.fromEntries(members.rows.map((r) => [r.code, [r.decile, `${r.name} (${r.code}): ${r.decile ? `decile ${r.decile}` : 'no decile'}, ${r.rank === null ? 'no rank' : `rank ${r.rank.toLocaleString('en-GB')}`}`]])),
+        within: {},
+        property: members.property,
+      }),
+    }),
   };
 }
+
+/** JSON to sit in a <script type="application/json"> element: no "<" may close it early. */
+const inPage = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /** A figure of an area for a values map: its band from 1 (worst tenth) to 10 (best), and what to say about it. */
 export type MapValue = { band: number | null; text: string };
@@ -120,8 +137,7 @@ export async function valuesMapView(
     link: options.link,
     legend: decileColours.map((colour, i) => ({ decile: i + 1, colour, label: i === 0 ? `1 ${options.worst}` : i === 9 ? `10 ${options.best}` : String(i + 1) })),
     legendTitle: options.legendTitle,
-    // It sits in a <script type="application/json">: no "<" may close it early.
-    values: JSON.stringify({ areas: Object.fromEntries([...values].map(([code, v]) => [code, [v.band, v.text]])), within: within ? Object.fromEntries(within) : {} }).replace(/</g, '\\u003c'),
+    values: inPage({ areas: Object.fromEntries([...values].map(([code, v]) => [code, [v.band, v.text]])), within: within ? Object.fromEntries(within) : {} }),
   };
 }
 

@@ -131,6 +131,8 @@ describe.each(engines)('see need: drill-down pages on %s', (engine) => {
     const lsoas = bodyRows((await get(`/areas/${ward!.code}?since=iod2015`)).body);
     const decilesThen = new Map((await queryRows<{ code: string; decile: number }>(database.db, sql`select code, decile from indicator_values where indicator_id = 'iod2015.imd' and code in (${sql.join(lsoas.map((r) => sql`${r[1]!}`), sql`, `)})`)).map((r) => [r.code, String(r.decile)]));
     expect(lsoas.every((r) => r[5] === decilesThen.get(r[1]!))).toBe(true);
+    // The form's "no comparison" and "no local data" options send empty values: the same as none.
+    expect(bodyRows((await get('/areas?filter=decile1&since=&local=')).body)).toHaveLength(31);
     const unknown = await get('/areas?since=iod1999');
     expect(unknown.statusCode).toBe(404);
     expect(unknown.body).toContain('No edition &quot;iod1999&quot; is loaded');

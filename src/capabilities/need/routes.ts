@@ -13,6 +13,9 @@ import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf, type ProfileExtras } from './pdf.ts';
 import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type Profile, type MemberTable, type TableState, type Then } from './service.ts';
 
+/** A select's "none" option sends an empty value, which means the same as leaving the field out. */
+const blankIsAbsent = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema);
+
 const pageQuery = z.object({
   edition: editionParam.optional(),
   domain: domainKey.default('imd'),
@@ -22,8 +25,8 @@ const pageQuery = z.object({
   sort: z.enum(sorts, { message: `Sort by one of: ${sorts.join(', ')}` }).default('rank'),
   dir: z.enum(['asc', 'desc'], { message: 'Order must be asc or desc' }).default('asc'),
   show: z.enum(['wards', 'lsoas'], { message: 'Show wards or lsoas' }).default('wards'),
-  local: z.string().regex(/^local\.[0-9a-f-]{36}$/, 'local must be the id of a local indicator, such as local.2f6c…').optional().describe('a local indicator to show beside the index'),
-  since: editionParam.optional().describe('another edition to compare with: adds each row’s decile then and its movement'),
+  local: blankIsAbsent(z.string().regex(/^local\.[0-9a-f-]{36}$/, 'local must be the id of a local indicator, such as local.2f6c…').optional()).describe('a local indicator to show beside the index'),
+  since: blankIsAbsent(editionParam.optional()).describe('another edition to compare with: adds each row’s decile then and its movement'),
   format: z.enum(['html', 'csv'], { message: 'Format must be html or csv' }).default('html'),
 });
 type PageQuery = z.infer<typeof pageQuery>;
@@ -192,8 +195,8 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       edition,
       table: view,
       caveat: comparabilityCaveat,
-      map: await mapView(app.database, edition, query.domain),
-      mapLabel: `Map of England's LSOAs coloured by national decile of the ${view.domainLabel}, ${edition.label}`,
+      map: await mapView(app.database, edition, query.domain, undefined, { property: 'lad', label: 'districts', rows: applyState(table, query) }),
+      mapLabel: `Map of England coloured by each district’s decile of the ${view.domainLabel}, ${edition.label} (or by each LSOA’s national decile)`,
     });
   });
 
@@ -274,8 +277,10 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       indexPositions,
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
-      map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }),
-      mapLabel: `Map of LSOAs coloured by national decile of the ${domainLabel(query.domain)}, ${edition.label}, with ${area.name} picked out`,
+      map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }, table ? { property: table.level === 'lsoa' ? 'code' : 'ward', label: levelNames[table.level][1], rows: applyState(table, query) } : undefined),
+      mapLabel: table
+        ? `Map of ${area.name} coloured by each of its ${levelNames[table.level][1]}’ decile of the ${domainLabel(query.domain)}, ${edition.label}`
+        : `Map of LSOAs coloured by national decile of the ${domainLabel(query.domain)}, ${edition.label}, with ${area.name} picked out`,
     });
   });
 };
