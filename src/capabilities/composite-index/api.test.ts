@@ -6,6 +6,7 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
+import { sampleIndexForm } from '../../../tests/support/samples.ts';
 
 type Area = { code: string; name: string; rank: number | null; index: number | null; dimensions: Record<string, number | null>; components: Record<string, number | null>; missing: string[] };
 type Input = { source: string; label: string; component: string; dimension: string; direction: string; weight: number; transform: string; cap: number | null; best: number | null; worst: number | null; reference: { best: number; worst: number } | null };
@@ -34,26 +35,7 @@ describe.each(engines)('composite index API on %s', (engine) => {
   let localId: string;
   const urls = {} as Record<'open' | 'private' | 'gap', string>;
 
-  const form = {
-    name: 'Leeds and Bradford wellbeing',
-    description: 'Two domains, one dimension each',
-    edition: 'iod2019',
-    level: 'ward',
-    lads: 'E08000035, E08000032',
-    sharing: 'public',
-    source0: 'iod2019.income',
-    component0: 'Material wellbeing',
-    dimension0: 'Basic Human Needs',
-    direction0: 'higher-is-worse',
-    weight0: '1',
-    transform0: 'none',
-    source1: 'iod2019.employment',
-    component1: 'Work',
-    dimension1: 'Opportunity',
-    direction1: 'higher-is-worse',
-    weight1: '2',
-    transform1: 'none',
-  };
+  const form = { ...sampleIndexForm, description: 'Two domains, one dimension each', weight1: '2' };
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);

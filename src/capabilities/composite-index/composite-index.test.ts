@@ -7,6 +7,7 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
+import { sampleIndexForm } from '../../../tests/support/samples.ts';
 
 describe.each(engines)('composite index on %s', (engine) => {
   let database: TestDatabase;
@@ -26,25 +27,7 @@ describe.each(engines)('composite index on %s', (engine) => {
     await database?.drop();
   });
 
-  const form = {
-    name: 'Leeds and Bradford wellbeing',
-    edition: 'iod2019',
-    level: 'ward',
-    lads: 'E08000035, E08000032',
-    sharing: 'public',
-    source0: 'iod2019.income',
-    component0: 'Material wellbeing',
-    dimension0: 'Basic Human Needs',
-    direction0: 'higher-is-worse',
-    weight0: '1',
-    transform0: 'none',
-    source1: 'iod2019.employment',
-    component1: 'Work',
-    dimension1: 'Opportunity',
-    direction1: 'higher-is-worse',
-    weight1: '1',
-    transform1: 'none',
-  };
+  const form = sampleIndexForm;
 
   it('builds an index for every ward of two districts, ranks them, and shows its method and inputs', async () => {
     const response = await client.post('/organisations/test-org/composite-indexes', form);

@@ -8,18 +8,9 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
+import { sampleIndicatorMeta } from '../../../tests/support/samples.ts';
 
-const meta = {
-  label: 'Anti-social behaviour incidents',
-  unit: 'per 1,000 people',
-  period: '2025/26',
-  direction: 'higher-is-worse',
-  aggregation: 'population-weighted-mean',
-  vintage: 'lsoa11',
-  source: 'Test police force, incident records',
-  licence: 'Open Government Licence v3.0',
-  sharing: 'public',
-};
+const meta = sampleIndicatorMeta;
 
 type Indicator = { id: string; label: string; sharing: string; owner: { slug: string; name: string } | null; [k: string]: unknown };
 
