@@ -66,17 +66,7 @@ export async function findCompositeIndex(db: Db, viewer: Viewer, id: string): Pr
  */
 export async function indexInputs(db: Db, edition: Edition, level: 'ward' | 'lsoa', ladCodes: string[], sources: string[]): Promise<AreaInput[]> {
   const areaVintage = level === 'ward' ? edition.wardVintage : edition.lsoaVintage;
-  const lads = sql.join(ladCodes.map((c) => sql`${c}`), sql`, `);
-  const areas = await queryRows<{ code: string; name: string }>(
-    db,
-    level === 'lsoa'
-      ? sql`select a.code, a.name from area_lookups d join areas a on a.vintage = d.from_vintage and a.code = d.from_code
-            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code in (${lads}) order by a.name`
-      : sql`select distinct a.code, a.name from area_lookups d
-            join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = ${edition.wardVintage}
-            join areas a on a.vintage = w.to_vintage and a.code = w.to_code
-            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code in (${lads}) order by a.name`,
-  );
+  const areas = await areasOfDistricts(db, edition, level, ladCodes);
   const byCode = new Map(areas.map((a) => [a.code, { code: a.code, name: a.name, values: {} as Record<string, number | null> }]));
   const codes = sql.join(areas.map((a) => sql`${a.code}`), sql`, `);
   for (const source of sources) {
@@ -192,7 +182,7 @@ export async function positionsIn(db: Db, viewer: Viewer, edition: Edition, area
       if (me) positions.push({ index, scored: scored.length, levelName, kind: 'member', rank: me.rank, score: me.index, missing: me.missing });
       continue;
     }
-    const inDistrict = new Set(await areasOfDistrict(db, edition, index.level, ladCode));
+    const inDistrict = new Set((await areasOfDistricts(db, edition, index.level, [ladCode])).map((a) => a.code));
     const mine = scored.filter((a) => inDistrict.has(a.code));
     // The lowest fifth by rank among all the index scores (rank 1 is the best placed).
     const cutoff = scored.length - Math.floor(scored.length / 5);
@@ -210,14 +200,17 @@ export async function positionsIn(db: Db, viewer: Viewer, edition: Edition, area
   return positions;
 }
 
-async function areasOfDistrict(db: Db, edition: Edition, level: 'ward' | 'lsoa', ladCode: string): Promise<string[]> {
-  const rows = await queryRows<{ code: string }>(
+/** Every ward or LSOA of some districts, by name. */
+async function areasOfDistricts(db: Db, edition: Edition, level: 'ward' | 'lsoa', ladCodes: string[]): Promise<{ code: string; name: string }[]> {
+  const lads = sql.join(ladCodes.map((c) => sql`${c}`), sql`, `);
+  return queryRows<{ code: string; name: string }>(
     db,
     level === 'lsoa'
-      ? sql`select from_code as code from area_lookups where from_vintage = ${edition.lsoaVintage} and to_vintage = ${edition.ladVintage} and to_code = ${ladCode}`
-      : sql`select distinct w.to_code as code from area_lookups d
+      ? sql`select a.code, a.name from area_lookups d join areas a on a.vintage = d.from_vintage and a.code = d.from_code
+            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code in (${lads}) order by a.name`
+      : sql`select distinct a.code, a.name from area_lookups d
             join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = ${edition.wardVintage}
-            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code = ${ladCode}`,
+            join areas a on a.vintage = w.to_vintage and a.code = w.to_code
+            where d.from_vintage = ${edition.lsoaVintage} and d.to_vintage = ${edition.ladVintage} and d.to_code in (${lads}) order by a.name`,
   );
-  return rows.map((r) => r.code);
 }
