@@ -1,3 +1,4 @@
+import type { SQL } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 
 /**
@@ -16,4 +17,9 @@ export type Capability = {
    * can answer subject access requests and erase a person across every capability.
    */
   personalData?: { table: string; userColumn: string }[];
+  /**
+   * A cheap SQL expression that changes whenever the data its public pages show changes (counts and latest
+   * timestamps); pages kept for visitors who are not signed in are dropped when any capability's changes.
+   */
+  dataVersion?: SQL;
 };

@@ -178,7 +178,7 @@ export const compositeIndexRoutes: FastifyPluginAsync = async (root) => {
 
   app.get(
     '/composite-indexes/:indexId',
-    { config: { access: access.public }, schema: { params: z.object({ indexId: z.uuid('Not an index address') }), querystring: z.object({ format: z.enum(['html', 'csv']).default('html') }) } },
+    { config: { access: access.public, pageCache: true }, schema: { params: z.object({ indexId: z.uuid('Not an index address') }), querystring: z.object({ format: z.enum(['html', 'csv']).default('html') }) } },
     async (request, reply) => {
       const viewer = await viewerOf(db(), request.user);
       const index = await findCompositeIndex(db(), viewer, request.params.indexId);

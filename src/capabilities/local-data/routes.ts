@@ -123,7 +123,7 @@ export const localDataRoutes: FastifyPluginAsync = async (root) => {
 
   app.get(
     '/indicators/:id',
-    { config: { access: access.public }, schema: { params: z.object({ id: z.string().regex(/^local\.[0-9a-f-]{36}$/, 'Not an indicator address') }), querystring: z.object({ format: z.enum(['html', 'csv']).default('html') }) } },
+    { config: { access: access.public, pageCache: true }, schema: { params: z.object({ id: z.string().regex(/^local\.[0-9a-f-]{36}$/, 'Not an indicator address') }), querystring: z.object({ format: z.enum(['html', 'csv']).default('html') }) } },
     async (request, reply) => {
       const viewer = await viewerOf(db(), request.user);
       const indicator = await findLocalIndicator(db(), viewer, request.params.id);

@@ -176,7 +176,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       404,
     );
 
-  app.get('/areas', { config: { access: access.public }, schema: { querystring: pageQuery } }, async (request, reply) => {
+  app.get('/areas', { config: { access: access.public, pageCache: true }, schema: { querystring: pageQuery } }, async (request, reply) => {
     const query = request.query;
     const edition = await findEdition(db(), query.edition);
     if (!edition) return noData(reply, query.edition);
@@ -218,7 +218,7 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
     },
   );
 
-  app.get('/areas/:code', { config: { access: access.public }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery } }, async (request, reply) => {
+  app.get('/areas/:code', { config: { access: access.public, pageCache: true }, schema: { params: z.object({ code: areaCode }), querystring: pageQuery } }, async (request, reply) => {
     const query = request.query;
     const edition = await findEdition(db(), query.edition);
     if (!edition) return noData(reply, query.edition);

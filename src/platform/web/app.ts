@@ -16,6 +16,7 @@ import {
 } from 'fastify-type-provider-zod';
 import type nunjucks from 'nunjucks';
 import { z } from 'zod';
+import { sql } from 'drizzle-orm';
 import { capabilities } from '../../capabilities/index.ts';
 import { authorize, requireAccessDecision, access, type Access, type OrganisationContext } from '../auth/permissions.ts';
 import { findSession, sessionCookieName, type Session, type SessionUser } from '../auth/sessions.ts';
@@ -24,6 +25,7 @@ import { resolveSecretKey } from '../config/secret-key.ts';
 import type { Database } from '../db/database.ts';
 import { buildAssets } from './assets.ts';
 import { registerErrorHandling } from './errors.ts';
+import { PageCache, registerPageCache } from './page-cache.ts';
 import { createViews } from './views.ts';
 
 declare module 'fastify' {
@@ -33,6 +35,7 @@ declare module 'fastify' {
     views: nunjucks.Environment;
     /** Every route as registered, for the route permission test and the docs. */
     routeList: { method: string; url: string }[];
+    pageCache: PageCache;
   }
   interface FastifyRequest {
     session: Session | null;
@@ -154,6 +157,12 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   });
   app.addHook('preValidation', authorize);
 
+  // Public pages kept whole for visitors who are not signed in (and have no message waiting for them).
+  const versions = capabilities.flatMap((c) => (c.dataVersion ? [sql`coalesce((${c.dataVersion})::text, '')`] : []));
+  const pageCache = new PageCache(database, versions.length ? sql.join(versions, sql` || '|' || `) : sql`''`);
+  app.decorate('pageCache', pageCache);
+  registerPageCache(app, pageCache, (request) => !request.user && !request.cookies[flashCookie]);
+
   app.decorateReply('page', function (this, template: string, context: Record<string, unknown> = {}, statusCode = 200) {
     const request = this.request;
     const flash = request.cookies[flashCookie];
@@ -161,7 +170,9 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
     if (request.user) this.header('cache-control', 'private, no-store');
     const html = app.views.render(template, {
       user: request.user,
-      csrfToken: this.generateCsrf({ userInfo: csrfUserInfo(request) }),
+      // Made only when a form on the page prints it: minting one sets the CSRF cookie, and a page that sets
+      // a cookie cannot be kept for other visitors (see PageCache).
+      csrfToken: { toString: () => this.generateCsrf({ userInfo: csrfUserInfo(request) }) },
       currentPath: request.url.split('?')[0],
       flash,
       ...context,

@@ -1,0 +1,134 @@
+import { createHash } from 'node:crypto';
+import { sql, type SQL } from 'drizzle-orm';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { queryRows, type Database } from '../db/database.ts';
+
+/**
+ * Whole pages kept for visitors who are not signed in. The public pages about places (rankings, profiles,
+ * maps) are the same for every such visitor and change only when data is loaded, yet take tens of
+ * milliseconds to assemble; kept, they are answered in a fraction of a millisecond. Signed-in visitors
+ * always get a fresh page, since what they may see depends on who they are.
+ *
+ * A route opts in with `config: { pageCache: true }`. Pages are stored with the data version they were
+ * made from: a fingerprint of the tables their capabilities name (`Capability.dataVersion`). The version is
+ * re-read in the background at most every `recheckMs`, so no request waits for it, and at once after any
+ * successful change made through this server (a form post), so its users see their own changes. A change
+ * made outside the server (a command-line import into PostgreSQL) shows within `recheckMs`.
+ */
+export class PageCache {
+  private entries = new Map<string, { body: string; type: string; etag: string; version: string }>();
+  private bytes = 0;
+  private version: string | null = null;
+  private checkedAt = 0;
+  private checking: Promise<string> | null = null;
+  /** Bumped by invalidate(), so a version read that began before a change is not trusted after it. */
+  private generation = 0;
+
+  constructor(
+    private readonly database: Database,
+    private readonly fingerprint: SQL,
+    private readonly options = { recheckMs: 10_000, maxBytes: 64 * 1024 * 1024 },
+  ) {}
+
+  /** The data version now; a stale one is returned while a fresh one is read, unless there is none yet. */
+  async currentVersion(): Promise<string> {
+    if (Date.now() - this.checkedAt > this.options.recheckMs && !this.checking) {
+      const generation = this.generation;
+      this.checking = queryRows<{ v: string }>(this.database.db, sql`select ${this.fingerprint} as v`)
+        .then(([row]) => {
+          const version = String(row?.v ?? '');
+          if (version !== this.version) this.clear();
+          this.version = version;
+          if (generation === this.generation) this.checkedAt = Date.now();
+          return version;
+        })
+        .finally(() => {
+          this.checking = null;
+        });
+    }
+    return this.version ?? (await this.checking!);
+  }
+
+  /** Data changed here: the next request reads the version again before using any page. */
+  invalidate(): void {
+    this.generation++;
+    this.version = null;
+    this.checkedAt = 0;
+  }
+
+  get(key: string, version: string) {
+    const entry = this.entries.get(key);
+    if (!entry || entry.version !== version) return null;
+    // Most recently used last, so the oldest is the first to go.
+    this.entries.delete(key);
+    this.entries.set(key, entry);
+    return entry;
+  }
+
+  set(key: string, version: string, body: string, type: string): string {
+    const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
+    if (body.length > this.options.maxBytes / 16) return etag;
+    const previous = this.entries.get(key);
+    if (previous) this.bytes -= previous.body.length;
+    this.entries.delete(key);
+    this.entries.set(key, { body, type, etag, version });
+    this.bytes += body.length;
+    for (const [oldest, entry] of this.entries) {
+      if (this.bytes <= this.options.maxBytes) break;
+      this.entries.delete(oldest);
+      this.bytes -= entry.body.length;
+    }
+    return etag;
+  }
+
+  clear(): void {
+    this.entries.clear();
+    this.bytes = 0;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+}
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Keep this GET page for visitors who are not signed in (see PageCache). */
+    pageCache?: boolean;
+  }
+  interface FastifyRequest {
+    pageCacheKey: { key: string; version: string } | null;
+  }
+}
+
+const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Serves opted-in pages from the cache and fills it. Runs after the session is known (preHandler), so a
+ * signed-in visitor is never served a kept page; a response that sets a cookie is never kept.
+ */
+export function registerPageCache(app: FastifyInstance, cache: PageCache, canUse: (request: FastifyRequest) => boolean): void {
+  app.decorateRequest('pageCacheKey', null);
+  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+    if (!request.routeOptions.config.pageCache || request.method !== 'GET' || !canUse(request)) return;
+    const version = await cache.currentVersion();
+    const hit = cache.get(request.url, version);
+    if (!hit) {
+      request.pageCacheKey = { key: request.url, version };
+      return;
+    }
+    reply.header('etag', hit.etag).header('cache-control', 'no-cache');
+    if (request.headers['if-none-match'] === hit.etag) return reply.code(304).send();
+    return reply.type(hit.type).send(hit.body);
+  });
+  app.addHook('onSend', async (request, reply, payload) => {
+    const key = request.pageCacheKey;
+    if (!key || reply.statusCode !== 200 || typeof payload !== 'string' || reply.hasHeader('set-cookie')) return payload;
+    const etag = cache.set(key.key, key.version, payload, String(reply.getHeader('content-type') ?? 'text/html; charset=utf-8'));
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    return payload;
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    if (unsafeMethods.has(request.method) && reply.statusCode < 400) cache.invalidate();
+  });
+}
