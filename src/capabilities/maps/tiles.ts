@@ -30,6 +30,7 @@ export class TileService {
   private indexes = new Map<string, Promise<Index>>();
   private values = new Map<string, Promise<Values>>();
   private tiles = new Map<string, Tile>();
+  private shapes = new Map<string, { count: Promise<number>; checkedAt: number }>();
 
   constructor(
     private readonly db: () => Db,
@@ -44,8 +45,26 @@ export class TileService {
       const edition = await findEdition(this.db(), editionId);
       return edition ? { name, vintage: edition.lsoaVintage, edition, domain } : null;
     }
-    const [row] = await queryRows<{ n: number }>(this.db(), sql`select count(*)::int as n from areas where vintage = ${name} and boundary is not null`);
-    return row && row.n > 0 ? { name, vintage: name } : null;
+    return (await this.shapeCount(name)) > 0 ? { name, vintage: name } : null;
+  }
+
+  /**
+   * How many areas of a vintage have boundaries, read again at most every `recheckMs`: pages ask on every
+   * view whether their map can be drawn, and counting tens of thousands of shapes each time would cost more
+   * than the rest of the page.
+   */
+  shapeCount(vintage: string): Promise<number> {
+    const known = this.shapes.get(vintage);
+    if (known && Date.now() - known.checkedAt < recheckMs) return known.count;
+    const count = queryRows<{ n: number }>(this.db(), sql`select count(boundary)::int as n from areas where vintage = ${vintage}`).then(([row]) => row?.n ?? 0);
+    count.catch(() => this.shapes.delete(vintage));
+    this.shapes.set(vintage, { count, checkedAt: Date.now() });
+    return count;
+  }
+
+  /** Forget what is known of which boundaries exist, as if `recheckMs` had passed. */
+  forgetShapes(): void {
+    this.shapes.clear();
   }
 
   /** The version of a layer's data: changes when its boundaries or (for an index) its edition change. */

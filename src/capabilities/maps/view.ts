@@ -40,9 +40,7 @@ export type Members = { property: 'lad' | 'ward' | 'code'; label: string; rows: 
 export async function mapView(database: Database, edition: Edition, domain: string, area?: { level: AreaLevel; code: string }, members?: Members): Promise<MapView> {
   const tiles = tileServiceFor(database);
   const layer = await tiles.resolve(`${edition.id}.${domain}`);
-  // Whether any shape is drawn, not how many: counting every boundary took 30–60 ms a page on PostgreSQL.
-  const [drawn] = await queryRows<{ n: number }>(database.db, sql`select (exists (select 1 from areas where vintage = ${edition.lsoaVintage} and boundary is not null))::int as n`);
-  if (!layer || !drawn || drawn.n === 0) {
+  if (!layer || (await tiles.shapeCount(edition.lsoaVintage)) === 0) {
     return { available: false, reason: `The map appears once the ${edition.lsoaVintage === 'lsoa21' ? '2021' : '2011'} LSOA boundaries are loaded (on a new installation they load in the background for a few minutes after the first start).` };
   }
   const version = await tiles.version(layer);
