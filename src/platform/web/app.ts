@@ -161,7 +161,7 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   const versions = capabilities.flatMap((c) => (c.dataVersion ? [sql`coalesce((${c.dataVersion})::text, '')`] : []));
   const pageCache = new PageCache(database, versions.length ? sql.join(versions, sql` || '|' || `) : sql`''`);
   app.decorate('pageCache', pageCache);
-  registerPageCache(app, pageCache, (request) => !request.user && !request.cookies[flashCookie]);
+  registerPageCache(app, pageCache, (request) => !request.user && !request.cookies[flashCookie], (config) => config.access?.kind === 'public');
 
   app.decorateReply('page', function (this, template: string, context: Record<string, unknown> = {}, statusCode = 200) {
     const request = this.request;

@@ -51,6 +51,14 @@ describe.each(engines)('page cache on %s', (engine) => {
     expect((await app.inject('/other')).body).not.toBe((await app.inject('/other')).body);
   });
 
+  it('refuses to start with a page kept that is not open to everyone', async () => {
+    const other = Fastify();
+    registerPageCache(other, cache, () => true, (config) => (config as { open?: boolean }).open === true);
+    other.get('/open', { config: { pageCache: true, open: true } as never }, async () => 'ok');
+    expect(() => other.get('/private', { config: { pageCache: true } }, async () => 'no')).toThrow('/private keeps pages but is not open to everyone');
+    await other.close();
+  });
+
   it('drops kept pages at once when this server changes data, and soon after a change made elsewhere', async () => {
     const before = (await app.inject('/page')).body;
     expect((await app.inject('/page')).body).toBe(before);

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { sql, type SQL } from 'drizzle-orm';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { queryRows, type Database } from '../db/database.ts';
 
 /**
@@ -16,7 +16,7 @@ import { queryRows, type Database } from '../db/database.ts';
  * made outside the server (a command-line import into PostgreSQL) shows within `recheckMs`.
  */
 export class PageCache {
-  private entries = new Map<string, { body: string; type: string; etag: string; version: string }>();
+  private entries = new Map<string, { body: Buffer; type: string; etag: string; version: string }>();
   private bytes = 0;
   private version: string | null = null;
   private checkedAt = 0;
@@ -65,7 +65,9 @@ export class PageCache {
     return entry;
   }
 
-  set(key: string, version: string, body: string, type: string): string {
+  set(key: string, version: string, page: string, type: string): string {
+    // Kept encoded, so a hit is written out as it is.
+    const body = Buffer.from(page);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
     if (body.length > this.options.maxBytes / 16) return etag;
     const previous = this.entries.get(key);
@@ -104,12 +106,17 @@ declare module 'fastify' {
 const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /**
- * Serves opted-in pages from the cache and fills it. Runs after the session is known (preHandler), so a
- * signed-in visitor is never served a kept page; a response that sets a cookie is never kept.
+ * Serves opted-in pages from the cache and fills it. Registered after the hook that reads the session, so a
+ * signed-in visitor is never served a kept page; a response that sets a cookie is never kept. A hit is
+ * answered before validation and the permission check: it is a page already made, for a visitor like this
+ * one, by a route open to everyone, at this very address.
  */
-export function registerPageCache(app: FastifyInstance, cache: PageCache, canUse: (request: FastifyRequest) => boolean): void {
+export function registerPageCache(app: FastifyInstance, cache: PageCache, canUse: (request: FastifyRequest) => boolean, isPublic: (config: FastifyContextConfig) => boolean = () => true): void {
   app.decorateRequest('pageCacheKey', null);
-  app.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
+  app.addHook('onRoute', (route) => {
+    if (route.config?.pageCache && !isPublic(route.config)) throw new Error(`${route.url} keeps pages but is not open to everyone: only public pages may be kept`);
+  });
+  app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
     if (!request.routeOptions.config.pageCache || request.method !== 'GET' || !canUse(request)) return;
     const version = await cache.currentVersion();
     const hit = cache.get(request.url, version);
