@@ -1,3 +1,4 @@
+import { brotliDecompressSync, gunzipSync } from 'node:zlib';
 import cookie from '@fastify/cookie';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { sql } from 'drizzle-orm';
@@ -42,6 +43,20 @@ describe.each(engines)('page cache on %s', (engine) => {
     expect((await app.inject({ url: '/page', headers: { 'if-none-match': String(first.headers.etag) } })).statusCode).toBe(304);
     // The query string is part of the page.
     expect((await app.inject('/page?x=1')).body).not.toBe(first.body);
+  });
+
+  it('answers compressed as the browser accepts, each encoding with its own validator', async () => {
+    const plain = await app.inject('/page?z=1');
+    const br = await app.inject({ url: '/page?z=1', headers: { 'accept-encoding': 'gzip, deflate, br' } });
+    expect(br.headers['content-encoding']).toBe('br');
+    expect(brotliDecompressSync(br.rawPayload).toString()).toBe(plain.body);
+    const gzip = await app.inject({ url: '/page?z=1', headers: { 'accept-encoding': 'gzip, br;q=0' } });
+    expect(gzip.headers['content-encoding']).toBe('gzip');
+    expect(gunzipSync(gzip.rawPayload).toString()).toBe(plain.body);
+    expect(new Set([plain.headers.etag, br.headers.etag, gzip.headers.etag]).size).toBe(3);
+    expect(br.headers.vary).toBe('accept-encoding');
+    expect((await app.inject({ url: '/page?z=1', headers: { 'accept-encoding': 'br', 'if-none-match': String(br.headers.etag) } })).statusCode).toBe(304);
+    expect((await app.inject({ url: '/page?z=1', headers: { 'accept-encoding': 'identity' } })).headers['content-encoding']).toBeUndefined();
   });
 
   it('never serves a kept page to a signed-in visitor, keeps no page that sets a cookie, and only pages that opt in', async () => {

@@ -1,7 +1,11 @@
 import { createHash } from 'node:crypto';
+import { brotliCompressSync, constants, gzipSync } from 'node:zlib';
 import { sql, type SQL } from 'drizzle-orm';
 import type { FastifyContextConfig, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { queryRows, type Database } from '../db/database.ts';
+
+/** A kept page, encoded once in each form browsers accept, so a hit costs no compression. */
+type Entry = { body: Buffer; br: Buffer; gzip: Buffer; type: string; etag: string; version: string };
 
 /**
  * Whole pages kept for visitors who are not signed in. The public pages about places (rankings, profiles,
@@ -16,7 +20,7 @@ import { queryRows, type Database } from '../db/database.ts';
  * made outside the server (a command-line import into PostgreSQL) shows within `recheckMs`.
  */
 export class PageCache {
-  private entries = new Map<string, { body: Buffer; type: string; etag: string; version: string }>();
+  private entries = new Map<string, Entry>();
   private bytes = 0;
   private version: string | null = null;
   private checkedAt = 0;
@@ -70,15 +74,23 @@ export class PageCache {
     const body = Buffer.from(page);
     const etag = `"${createHash('sha1').update(body).digest('base64url').slice(0, 27)}"`;
     if (body.length > this.options.maxBytes / 16) return etag;
+    const entry: Entry = {
+      body,
+      br: brotliCompressSync(body, { params: { [constants.BROTLI_PARAM_QUALITY]: 9, [constants.BROTLI_PARAM_SIZE_HINT]: body.length } }),
+      gzip: gzipSync(body, { level: 9 }),
+      type,
+      etag,
+      version,
+    };
     const previous = this.entries.get(key);
-    if (previous) this.bytes -= previous.body.length;
+    if (previous) this.bytes -= size(previous);
     this.entries.delete(key);
-    this.entries.set(key, { body, type, etag, version });
-    this.bytes += body.length;
-    for (const [oldest, entry] of this.entries) {
+    this.entries.set(key, entry);
+    this.bytes += size(entry);
+    for (const [oldest, kept] of this.entries) {
       if (this.bytes <= this.options.maxBytes) break;
       this.entries.delete(oldest);
-      this.bytes -= entry.body.length;
+      this.bytes -= size(kept);
     }
     return etag;
   }
@@ -91,6 +103,23 @@ export class PageCache {
   get size(): number {
     return this.entries.size;
   }
+}
+
+const size = (entry: Entry) => entry.body.length + entry.br.length + entry.gzip.length;
+
+/** The encoding to answer in, from the request's Accept-Encoding (q=0 refuses one). */
+function encodingFor(accept: string | undefined): 'br' | 'gzip' | null {
+  if (!accept) return null;
+  const offered = new Map(
+    accept.split(',').map((part) => {
+      const [name, ...params] = part.trim().toLowerCase().split(';');
+      const q = params.map((p) => /^\s*q=([\d.]+)/.exec(p)?.[1]).find(Boolean);
+      return [name!.trim(), q === undefined ? 1 : Number(q)] as const;
+    }),
+  );
+  if ((offered.get('br') ?? 0) > 0) return 'br';
+  if ((offered.get('gzip') ?? 0) > 0) return 'gzip';
+  return null;
 }
 
 declare module 'fastify' {
@@ -124,15 +153,19 @@ export function registerPageCache(app: FastifyInstance, cache: PageCache, canUse
       request.pageCacheKey = { key: request.url, version };
       return;
     }
-    reply.header('etag', hit.etag).header('cache-control', 'no-cache');
-    if (request.headers['if-none-match'] === hit.etag) return reply.code(304).send();
-    return reply.type(hit.type).send(hit.body);
+    const encoding = encodingFor(request.headers['accept-encoding']);
+    // Each encoding is a different representation, so it has its own validator.
+    const etag = encoding ? `${hit.etag.slice(0, -1)}-${encoding}"` : hit.etag;
+    reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
+    if (request.headers['if-none-match'] === etag) return reply.code(304).send();
+    if (encoding) reply.header('content-encoding', encoding);
+    return reply.type(hit.type).send(encoding ? hit[encoding] : hit.body);
   });
   app.addHook('onSend', async (request, reply, payload) => {
     const key = request.pageCacheKey;
     if (!key || reply.statusCode !== 200 || typeof payload !== 'string' || reply.hasHeader('set-cookie')) return payload;
     const etag = cache.set(key.key, key.version, payload, String(reply.getHeader('content-type') ?? 'text/html; charset=utf-8'));
-    reply.header('etag', etag).header('cache-control', 'no-cache');
+    reply.header('etag', etag).header('cache-control', 'no-cache').header('vary', 'accept-encoding');
     return payload;
   });
   app.addHook('onResponse', async (request, reply) => {
