@@ -38,6 +38,12 @@ describe.each(pairs)('backup from %s, restore into %s', (from, to) => {
       insert into indicators (id, label, unit, direction, vintage, period, source, licence)
       values ('local.backup', 'A local measure', 'count', 'higher-is-worse', 'lsoa21', '2026', 'test', 'OGL')`);
     await source.db.execute(sql`insert into indicator_values (indicator_id, code, value) values ('local.backup', 'E01000001', 12.5)`);
+    // A postcode (its point, dates and codes) and an area's population-weighted centroid.
+    await source.db.execute(sql`
+      insert into postcodes (postcode, display, location, oa11, lsoa11, ward, lad, introduced, terminated, user_type)
+      values ('WN1 1AB', 'WN1 1AB', 'SRID=4326;POINT(-2.634569 53.546538)', 'E00032310', 'E01006369', 'E05000861', 'E08000010', '1993-01-01', '2008-01-01', 1)`);
+    await source.db.execute(sql`insert into area_vintages (id, type, year, label) values ('lsoa11', 'lsoa', 2011, 'LSOA (2011)')`);
+    await source.db.execute(sql`insert into areas (vintage, code, name, weighted_centroid) values ('lsoa11', 'E01006369', 'Wigan 017A', 'SRID=4326;POINT(-2.6345 53.5466)')`);
     await recordAudit(source.db, { actor: cliActor, action: 'test.unicode', objectType: 'note', details: { text: 'Café – “quoted”, tab\t, newline\n, emoji 🧵', n: 1.5, nested: { ok: true } } });
     target = await createTestDatabase(to);
   });

@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process';
-import { mkdtemp } from 'node:fs/promises';
+import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -58,6 +58,23 @@ describe('patchwork command line (PGlite data directory)', () => {
     expect(missing.stderr).toContain('cannot be read');
     // Seven separate processes, each loading PostGIS into PGlite (~5 s apiece): slow, not stuck.
   }, 240_000);
+
+  it('imports postcodes, refusing a bad file by row and column, and refuses centroids before their LSOAs are known', async () => {
+    const env = { PATCHWORK_DATA_DIR: path.join(dir, 'e') };
+    const header = 'pcds,dointr,doterm,usertype,lat,long,oa11,lsoa11,msoa11,ward,laua,ccg,imd\n';
+    const good = path.join(dir, 'postcodes.csv');
+    await writeFile(good, `${header}WN1 1AA,199002,,1,53.546967,-2.635089,E00032310,E01006369,E02001294,E05000861,E08000010,E38000205,1991\nWN1 1AB,199301,200801,1,53.546538,-2.634569,E00032310,E01006369,E02001294,E05000861,E08000010,E38000205,1991\n`);
+    const ok = await run(['import', 'postcodes', '--file', good], env);
+    expect(ok.stdout).toContain('Imported 2 postcodes from 1 file (2 new, 0 changed, 0 unchanged; 1 terminated, 0 without a grid reference).');
+    const bad = path.join(dir, 'bad-postcodes.csv');
+    await writeFile(bad, `${header}WN1 1AD,199002,,1,north,-2.6,E00032310,E01006369,E02001294,E05000861,E08000010,E38000205,1991\n`);
+    const refused = await run(['import', 'postcodes', '--file', bad], env);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('row 2, column "lat": "north" is not a latitude');
+    const centroids = await run(['import', 'centroids', '--file', 'data/centroids/lsoa11_population_weighted_centroids_england.csv.gz'], env);
+    expect(centroids.code).toBe(3);
+    expect(centroids.stderr).toContain('no LSOA (2011) areas are loaded yet');
+  }, 120_000);
 
   it('explains bad configuration without a stack trace', async () => {
     const result = await run(['migrate'], { PORT: 'abc', PATCHWORK_DATA_DIR: path.join(dir, 'd') });

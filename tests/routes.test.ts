@@ -39,6 +39,13 @@ const expected: Record<string, Row> = {
   'GET /composite-indexes/:indexId': everyone(404),
   'GET /organisations/:slug/composite-indexes/new': orgRole('member', 302, 200),
   'POST /organisations/:slug/composite-indexes': orgRole('member', 401, 400),
+  'GET /neighbourhoods': everyone(200),
+  'GET /neighbourhoods/:neighbourhoodId': everyone(404),
+  // Comparing footprints: with nothing asked, the form for everyone; the API needs two geographies (400).
+  'GET /neighbourhoods/overlap': everyone(200),
+  'GET /api/v1/overlap': everyone(400),
+  'GET /organisations/:slug/neighbourhoods/new': orgRole('member', 302, 200),
+  'POST /organisations/:slug/neighbourhoods': orgRole('member', 401, 400),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -74,6 +81,8 @@ const expected: Record<string, Row> = {
   'GET /api/v1/areas/:code/local-data': everyone(404),
   'GET /api/v1/composite-indexes': everyone(200),
   'GET /api/v1/composite-indexes/:indexId': everyone(404),
+  'GET /api/v1/neighbourhoods': everyone(200),
+  'GET /api/v1/neighbourhoods/:neighbourhoodId': everyone(404),
   'GET /admin/audit': siteAdmin(302, 200),
   // Last: it ends the session the other rows use.
   'POST /sign-out': everyone(303),
@@ -108,6 +117,7 @@ describe.each(engines)('route permissions on %s', (engine) => {
       // A local indicator's id, and a composite index's: both well-formed, neither there.
       id: 'local.00000000-0000-4000-8000-000000000000',
       indexId: '00000000-0000-4000-8000-000000000000',
+      neighbourhoodId: '00000000-0000-4000-8000-000000000000',
       z: '0',
       x: '0',
       y: '0',

@@ -8,7 +8,8 @@ import { compositeIndex } from './composite-index/index.ts';
 import { localData } from './local-data/index.ts';
 import { maps } from './maps/index.ts';
 import { need } from './need/index.ts';
+import { neighbourhoods } from './neighbourhoods/index.ts';
 import { organisations } from './organisations/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

@@ -12,6 +12,8 @@ import { logProgress, terminalProgress } from './progress.ts';
 import { ImportError } from '../platform/data/csv.ts';
 import { importLookup } from '../capabilities/geography/lookups.ts';
 import { importBoundaries } from '../capabilities/geography/boundaries.ts';
+import { importCentroids } from '../capabilities/geography/centroids.ts';
+import { importPostcodes } from '../capabilities/geography/postcodes.ts';
 import { editionCatalogue, importIodEdition } from '../capabilities/indicators/iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
 import { bundledDataLoaded, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
@@ -150,8 +152,36 @@ importCommand
     });
   });
 importCommand
+  .command('postcodes')
+  .description('postcodes from the ONS National Statistics Postcode Lookup or Postcode Directory (the whole country, or an extract)')
+  .requiredOption('--file <path...>', 'NSPL or ONSPD CSV file(s), optionally gzipped')
+  .action(async (options: { file: string[] }) => {
+    await withDatabase(async (database) => {
+      const progress = terminalProgress();
+      const r = await importPostcodes(database.db, options.file, cliActor, { progress }).catch((error: unknown) => {
+        if (process.stderr.isTTY) process.stderr.write('\n'); // end the progress bar's line before the error
+        throw error;
+      });
+      progress(r.files, r.files, 'done');
+      const n = (x: number) => x.toLocaleString('en-GB');
+      console.log(
+        `Imported ${n(r.postcodes)} postcodes from ${r.files} file${r.files === 1 ? '' : 's'} (${n(r.added)} new, ${n(r.changed)} changed, ${n(r.unchanged)} unchanged; ${n(r.terminated)} terminated, ${n(r.withoutLocation)} without a grid reference)${r.outsideEngland ? `; skipped ${n(r.outsideEngland)} outside England` : ''}.`,
+      );
+    });
+  });
+importCommand
+  .command('centroids')
+  .description('population-weighted centroids of LSOAs (2011 or 2021), after their lookup')
+  .requiredOption('--file <path>', 'CSV file, optionally gzipped, or an Excel workbook (.xlsx)')
+  .action(async (options: { file: string }) => {
+    await withDatabase(async (database) => {
+      const r = await importCentroids(database.db, options.file, cliActor);
+      console.log(`Imported ${r.centroids.toLocaleString('en-GB')} population-weighted centroids for ${r.vintage} (${r.changed.toLocaleString('en-GB')} changed); ${r.withoutCentroid.toLocaleString('en-GB')} ${r.vintage} areas have none.`);
+    });
+  });
+importCommand
   .command('bundled')
-  .description('everything shipped in data/: lookups, population, IoD2015, IoD2019, IoD2025')
+  .description('everything shipped in data/: lookups, postcodes, centroids, population, IoD2015, IoD2019, IoD2025, boundaries')
   .action(async () => {
     await withDatabase(async (database) => {
       await loadBundledData(database.db, cliActor, terminalProgress());

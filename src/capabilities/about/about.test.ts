@@ -10,6 +10,10 @@ describe.each(engines)('about the data on %s', (engine) => {
     expect(page.statusCode).toBe(200);
     expect(page.body).toContain('Contains public sector information licensed under the Open Government Licence v3.0.');
     expect(page.body).toContain('Source: Office for National Statistics licensed under the Open Government Licence v3.0. Contains OS data © Crown copyright and database right.');
+    // Postcodes (NSPL) carry Royal Mail's rights as well as the OS's.
+    expect(page.body).toContain('Contains Royal Mail data © Royal Mail copyright and database right.');
+    expect(page.body).toContain('National Statistics Postcode Lookup (NSPL), November 2021');
+    expect(page.body).toContain('population-weighted centroids');
     expect(page.body).toContain('most deprived 1%');
     expect(page.body).toContain('Local concentration');
     expect(page.body).toContain('not strictly comparable');

@@ -4,7 +4,9 @@ import { fileURLToPath } from 'node:url';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { deriveLookups, importBoundaries } from '../geography/boundaries.ts';
+import { importCentroids } from '../geography/centroids.ts';
 import { importLookup } from '../geography/lookups.ts';
+import { importPostcodes } from '../geography/postcodes.ts';
 import { importIodEdition } from './iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from './population.ts';
 import { bundledDataSteps } from './schema.ts';
@@ -42,12 +44,26 @@ async function loadBoundaryFolder(db: Db, actor: Actor, { progress, signal }: St
   await recordAudit(db, { actor, action: 'boundaries.imported', objectType: 'area_vintage', objectId: folder, details: { bundled: true, files: files.length, areas } });
 }
 
-/** In dependency order: areas and lookups first, then denominators, then the editions that use both. */
+/** The bundled NSPL extracts, one file per postcode area. */
+const postcodeFiles = ['NSPL_NOV_2021_HX.csv.gz', 'NSPL_NOV_2021_SR.csv.gz', 'NSPL_NOV_2021_TF.csv.gz', 'NSPL_NOV_2021_WN.csv.gz'];
+
+/**
+ * In dependency order: areas and lookups first (then postcodes, and the centroids of the LSOAs the lookups
+ * named), then denominators, then the editions that use both.
+ */
 export const bundledSteps: Step[] = [
   { id: 'lookup.lsoa11-ward19-lad19', part: 'tables', label: 'LSOA (2011) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_WD19_LAD19_EW_best_fit.csv.gz'), a) },
   { id: 'lookup.lsoa21-ward24-lad24', part: 'tables', label: 'LSOA (2021) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), a) },
   { id: 'lookup.lsoa11-lsoa21', part: 'tables', label: 'LSOA (2011) → LSOA (2021) lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_LSOA21_LAD22_EW.csv.gz'), a) },
   { id: 'lookup.lsoa11-ccg20', part: 'tables', label: 'LSOA (2011) → CCG lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_CCG20_LAD20_EN.csv.gz'), a) },
+  {
+    // Four postcode areas (HX, SR, TF, WN): all that could be obtained; a council loads its own with import postcodes.
+    id: 'postcodes.nspl2021',
+    part: 'tables',
+    label: 'Postcodes (NSPL November 2021: HX, SR, TF, WN)',
+    run: (db, a, c) => importPostcodes(db, postcodeFiles.map((f) => file('postcodes', f)), a, { progress: c.progress }),
+  },
+  { id: 'centroids.lsoa11', part: 'tables', label: 'LSOA (2011) population-weighted centroids', run: (db, a) => importCentroids(db, file('centroids/lsoa11_population_weighted_centroids_england.csv.gz'), a) },
   { id: 'population.iod2019', part: 'tables', label: 'IoD2019 population denominators (mid-2015)', run: (db, a) => importPopulation(db, file('iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz'), a) },
   { id: 'population.mid2020', part: 'tables', label: 'ONS population estimates (mid-2020)', run: (db, a) => importPopulation(db, file('population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), a) },
   { id: 'population.lsoa21', part: 'tables', label: '2021-LSOA population estimates', run: (db) => db.transaction((tx) => deriveLsoa21Population(tx)) },

@@ -6,3 +6,4 @@ export * from '../../capabilities/accounts/schema.ts';
 export * from '../../capabilities/geography/schema.ts';
 export * from '../../capabilities/indicators/schema.ts';
 export * from '../../capabilities/composite-index/schema.ts';
+export * from '../../capabilities/neighbourhoods/schema.ts';

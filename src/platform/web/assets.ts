@@ -23,6 +23,7 @@ const sources = {
   init: path.join(here, 'assets/init.mjs'),
   govukJs: path.join(govukDist, 'govuk/govuk-frontend.min.js'),
   map: path.resolve(here, '../../capabilities/maps/assets/map.mjs'),
+  draw: path.resolve(here, '../../capabilities/neighbourhoods/assets/draw.mjs'),
   maplibre: path.join(maplibreDist, 'maplibre-gl.mjs'),
   maplibreWorker: path.join(maplibreDist, 'maplibre-gl-worker.mjs'),
   maplibreCss: path.join(maplibreDist, 'maplibre-gl.css'),
@@ -82,5 +83,7 @@ export async function buildAssets(cacheDir: string): Promise<Assets> {
   add('maplibre-gl.css', await readFile(sources.maplibreCss), 'text/css; charset=utf-8');
   const map = (await readFile(sources.map, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
   add('map.mjs', Buffer.from(map), 'text/javascript; charset=utf-8');
+  const draw = (await readFile(sources.draw, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
+  add('draw.mjs', Buffer.from(draw), 'text/javascript; charset=utf-8');
   return { files, urls };
 }

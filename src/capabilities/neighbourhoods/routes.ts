@@ -1,0 +1,293 @@
+import { stringify } from 'csv-stringify/sync';
+import { sql } from 'drizzle-orm';
+import type { FastifyPluginAsync, FastifyReply } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { actorOf } from '../../platform/audit/audit.ts';
+import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
+import { queryRows } from '../../platform/db/database.ts';
+import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
+import { domains } from '../indicators/iod-import.ts';
+import { domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
+import { findEdition, listEditions } from '../indicators/service.ts';
+import { sharingLevels } from '../indicators/schema.ts';
+import { tileServiceFor } from '../maps/tiles.ts';
+import { valuesMapView, type MapValue } from '../maps/view.ts';
+import { decileChartSvg } from '../need/charts.ts';
+import { BoundaryUploadError, readBoundaryUpload, toValidBoundary } from './geometry-input.ts';
+import { neighbourhoodPurposes } from './schema.ts';
+import {
+  createNeighbourhood,
+  findNeighbourhood,
+  memberGeographies,
+  NeighbourhoodError,
+  neighbourhoodProfile,
+  versionsOf,
+  visibleNeighbourhoods,
+  type MemberGeography,
+  type NeighbourhoodDetails,
+  type Shape,
+} from './service.ts';
+
+export const purposeText: Record<(typeof neighbourhoodPurposes)[number], string> = {
+  'resident-defined': 'Resident-defined neighbourhood',
+  'pcn-footprint': 'Primary care network footprint',
+  'service-delivery': 'Service delivery footprint',
+  locality: 'Locality',
+  'partnership-area': 'Partnership area',
+  other: 'Other',
+};
+const sharingText = { public: 'Anyone (public)', partners: 'Partners: anyone signed in from an organisation taking part', organisation: 'My organisation only' } as const;
+const methodText = { lsoas: 'chosen LSOAs', wards: 'chosen wards', drawn: 'a boundary drawn on the map', uploaded: 'an uploaded boundary', 'resident-consensus': 'where residents agree' } as const;
+const apportionmentText: Record<string, string> = {
+  'whole-lsoa': 'whole LSOA',
+  'population-weighted-centroid': 'by population-weighted centroid',
+  'area-weighted': 'by share of area',
+};
+
+type Form = Record<string, string | string[] | Buffer | undefined>;
+const text = (form: Form, field: string) => (typeof form[field] === 'string' ? (form[field] as string).trim() : '');
+const list = (form: Form, field: string) => [form[field]].flat().filter((v): v is string => typeof v === 'string');
+
+/** The form's details, each problem against its field as the GOV.UK error summary expects. */
+function readDetails(form: Form): { details: NeighbourhoodDetails; errors: FormErrors; fail: (field: string, message: string) => void } {
+  const errors: FormErrors = { summary: [], fields: {} };
+  const fail = (field: string, message: string) => {
+    if (errors.fields[field]) return;
+    errors.fields[field] = { text: message };
+    errors.summary.push({ text: message, href: `#${field}` });
+  };
+  const name = text(form, 'name');
+  if (!name) fail('name', 'Enter a name for the neighbourhood');
+  else if (name.length > 120) fail('name', 'The name must be 120 characters or fewer');
+  const purpose = text(form, 'purpose') as NeighbourhoodDetails['purpose'];
+  if (!neighbourhoodPurposes.includes(purpose)) fail('purpose', 'Choose what the neighbourhood is for');
+  const sharing = text(form, 'sharing') as NeighbourhoodDetails['sharing'];
+  if (!(sharingLevels as readonly string[]).includes(sharing)) fail('sharing', 'Choose who may see it');
+  const description = text(form, 'description');
+  if (description.length > 2000) fail('description', 'The description must be 2,000 characters or fewer');
+  return { details: { name, purpose, sharing, description: description || null }, errors, fail };
+}
+
+export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = () => app.database.db;
+  const slugParams = z.object({ slug: z.string() });
+  const newQuery = z.object({
+    geography: z.enum(Object.keys(memberGeographies) as [MemberGeography, ...MemberGeography[]], { message: 'Choose wards or LSOAs' }).default('ward25'),
+    lad: z
+      .string()
+      .trim()
+      .toUpperCase()
+      .regex(/^E0[6-9]\d{6}$/, 'Enter a district code such as E08000035')
+      .optional()
+      .or(z.literal('').transform(() => undefined)),
+  });
+
+  const renderNew = async (reply: FastifyReply, org: { slug: string; name: string }, values: Form, errors?: FormErrors) => {
+    const geography = (text(values, 'geography') || 'ward25') as MemberGeography;
+    const lad = text(values, 'lad').toUpperCase();
+    const { lsoaVintage, level } = memberGeographies[geography] ?? memberGeographies.ward25;
+    // The areas of the chosen district, to tick: a ward's LSOAs lead to the ward through the lookup.
+    const areas = /^E0[6-9]\d{6}$/.test(lad)
+      ? await queryRows<{ code: string; name: string }>(
+          db(),
+          level === 'lsoa'
+            ? sql`select distinct a.code, a.name from area_lookups d join areas a on a.vintage = d.from_vintage and a.code = d.from_code
+                  where d.from_vintage = ${lsoaVintage} and d.to_code = ${lad} order by a.name`
+            : sql`select distinct a.code, a.name from area_lookups d
+                  join area_lookups w on w.from_vintage = d.from_vintage and w.from_code = d.from_code and w.to_vintage = ${geography}
+                  join areas a on a.vintage = w.to_vintage and a.code = w.to_code
+                  where d.from_vintage = ${lsoaVintage} and d.to_code = ${lad} order by a.name`,
+        )
+      : [];
+    const chosen = new Set(list(values, 'codes'));
+    // The drawing map: 2021 LSOA outlines for reference, framed on the district when one is chosen.
+    const tiles = tileServiceFor(app.database);
+    const outlines = await tiles.resolve('lsoa21');
+    const [box] = outlines
+      ? await queryRows<{ w: number | null; s: number | null; e: number | null; n: number | null }>(
+          db(),
+          sql`select ST_XMin(b) as w, ST_YMin(b) as s, ST_XMax(b) as e, ST_YMax(b) as n from (select ST_Extent(a.boundary) as b from area_lookups l join areas a on a.vintage = l.from_vintage and a.code = l.from_code
+              where l.from_vintage = 'lsoa21' and l.to_code = ${/^E0[6-9]\d{6}$/.test(lad) ? lad : ''}) x`,
+        )
+      : [];
+    const drawMap = outlines
+      ? { tiles: `/tiles/lsoa21/{z}/{x}/{y}.mvt?v=${encodeURIComponent(await tiles.version(outlines))}`, layer: 'lsoa21', bounds: (box && box.w !== null ? [box.w, box.s, box.e, box.n] : [-6.42, 49.86, 1.77, 55.81]).map((v) => Number(v).toFixed(4)).join(',') }
+      : null;
+    return reply.page(
+      'neighbourhoods/views/new.njk',
+      {
+        pageTitle: 'Make a neighbourhood',
+        org,
+        action: `/organisations/${org.slug}/neighbourhoods`,
+        values: Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')),
+        how: text(values, 'how') || 'members',
+        drawMap,
+        howItems: [
+          { value: 'members', text: 'From the wards or LSOAs chosen above', checked: (text(values, 'how') || 'members') === 'members' },
+          { value: 'upload', text: 'From a boundary file', checked: text(values, 'how') === 'upload' },
+          { value: 'draw', text: 'From the boundary drawn on the map', checked: text(values, 'how') === 'draw' },
+        ],
+        errors,
+        geography,
+        lad,
+        ladProblem: lad && !/^E0[6-9]\d{6}$/.test(lad) ? 'Enter a district code such as E08000035' : lad && !areas.length ? `${lad} has no ${memberGeographies[geography].label.toLowerCase()} in Patchwork` : null,
+        areaItems: areas.map((a) => ({ value: a.code, text: `${a.name} (${a.code})`, checked: chosen.has(a.code) })),
+        geographyItems: Object.entries(memberGeographies).map(([value, g]) => ({ value, text: g.label, selected: value === geography })),
+        purposeItems: [{ value: '', text: 'Choose' }, ...neighbourhoodPurposes.map((p) => ({ value: p, text: purposeText[p], selected: values.purpose === p }))],
+        sharingItems: sharingLevels.map((s) => ({ value: s, text: sharingText[s], checked: (text(values, 'sharing') || 'organisation') === s })),
+      },
+      errors ? 400 : 200,
+    );
+  };
+
+  app.get('/organisations/:slug/neighbourhoods/new', { config: { access: access.organisation('member') }, schema: { params: slugParams, querystring: newQuery } }, async (request, reply) =>
+    renderNew(reply, request.organisation!, { geography: request.query.geography, lad: request.query.lad ?? '' }),
+  );
+
+  app.post(
+    '/organisations/:slug/neighbourhoods',
+    { config: { access: access.organisation('member') }, schema: { params: slugParams, body: z.record(z.string(), z.unknown()) }, attachValidation: true },
+    async (request, reply) => {
+      const org = request.organisation!;
+      const form = (request.body ?? {}) as Form;
+      const { details, errors, fail } = readDetails(form);
+      if (text(form, 'how') === 'upload' || text(form, 'how') === 'draw') {
+        const drawn = text(form, 'how') === 'draw';
+        const bytes = drawn ? Buffer.from(text(form, 'drawn')) : Buffer.isBuffer(form.file) ? form.file : Buffer.alloc(0);
+        if (!bytes.length) fail(drawn ? 'drawn' : 'file', drawn ? 'Draw the boundary on the map: at least three corners' : 'Choose a GeoJSON file or a zipped shapefile');
+        if (errors.summary.length) return renderNew(reply, org, form, errors);
+        try {
+          // The file's kind from its first bytes: a zip is a shapefile, anything else is read as GeoJSON.
+          const upload = await readBoundaryUpload(bytes, bytes[0] === 0x50 && bytes[1] === 0x4b ? 'boundary.zip' : 'boundary.geojson');
+          const boundary = await toValidBoundary(db(), upload.geometry, upload.srid);
+          const shape: Shape = { method: drawn ? 'drawn' : 'uploaded', geoJson: JSON.stringify(boundary.geojson), repairNote: boundary.repaired ? boundary.repairs.map((r) => r.message).join('; ') : null };
+          const id = await createNeighbourhood(db(), details, shape, { organisationId: org.id, userId: request.user?.id ?? null }, actorOf(request));
+          return reply.flash(`${details.name} has been made${boundary.repaired ? ' (its boundary was repaired: see its page)' : ''}.`).redirect(`/neighbourhoods/${id}`, 303);
+        } catch (error) {
+          if (!(error instanceof BoundaryUploadError) && !(error instanceof NeighbourhoodError)) throw error;
+          return renderNew(reply, org, form, fieldError(drawn ? 'drawn' : 'file', error.message));
+        }
+      }
+      const geography = text(form, 'geography') as MemberGeography;
+      const codes = [...list(form, 'codes'), ...text(form, 'pasted').split(/[\s,;]+/)].map((c) => c.trim().toUpperCase()).filter(Boolean);
+      if (!(geography in memberGeographies)) fail('geography', 'Choose wards or LSOAs');
+      else if (!codes.length) fail('codes', 'Tick at least one area, or paste their codes');
+      if (errors.summary.length) return renderNew(reply, org, form, errors);
+      const level = memberGeographies[geography].level;
+      const shape: Shape = { method: level === 'ward' ? 'wards' : 'lsoas', geography, codes };
+      try {
+        const id = await createNeighbourhood(db(), details, shape, { organisationId: org.id, userId: request.user?.id ?? null }, actorOf(request));
+        return reply.flash(`${details.name} has been made.`).redirect(`/neighbourhoods/${id}`, 303);
+      } catch (error) {
+        if (!(error instanceof NeighbourhoodError)) throw error;
+        return renderNew(reply, org, form, fieldError(error.field === 'codes' ? 'codes' : error.field, error.message));
+      }
+    },
+  );
+
+  app.get('/neighbourhoods', { config: { access: access.public }, schema: { querystring: z.object({ q: z.string().max(100, 'Search for 100 characters or fewer').optional() }) } }, async (request, reply) => {
+    const viewer = await viewerOf(db(), request.user);
+    return reply.page('neighbourhoods/views/list.njk', {
+      pageTitle: 'Neighbourhoods',
+      q: request.query.q ?? '',
+      neighbourhoods: (await visibleNeighbourhoods(db(), viewer, request.query.q, await findEdition(db(), undefined))).map((n) => ({ ...n, purposeText: purposeText[n.purpose] })),
+      makeFor: await organisationsOf(viewer),
+    });
+  });
+
+  const organisationsOf = async (viewer: Viewer) =>
+    viewer.organisationIds.length
+      ? queryRows<{ slug: string; name: string }>(db(), sql`select slug, name from organisations where id in (${sql.join(viewer.organisationIds.map((id) => sql`${id}::uuid`), sql`, `)}) order by name`)
+      : [];
+
+  app.get(
+    '/neighbourhoods/:neighbourhoodId',
+    {
+      config: { access: access.public, pageCache: true },
+      schema: {
+        params: z.object({ neighbourhoodId: z.uuid('Not a neighbourhood address') }),
+        querystring: z.object({
+          edition: editionParam.optional(),
+          domain: domainKey.default('imd'),
+          version: z.coerce.number({ message: 'The version must be a number' }).int().min(1, 'The version must be 1 or more').optional(),
+          format: z.enum(['html', 'csv'], { message: 'Format must be html or csv' }).default('html'),
+        }),
+      },
+    },
+    async (request, reply) => {
+      const viewer = await viewerOf(db(), request.user);
+      const neighbourhood = await findNeighbourhood(db(), viewer, request.params.neighbourhoodId);
+      // Not there, or not shared with this visitor: the same answer, so its existence does not leak.
+      if (!neighbourhood) return reply.callNotFound();
+      const editions = await listEditions(db());
+      const edition = await findEdition(db(), request.query.edition);
+      if (!edition) return reply.callNotFound();
+      const versions = await versionsOf(db(), neighbourhood.id);
+      const version = versions.find((v) => v.version === (request.query.version ?? neighbourhood.currentVersion));
+      if (!version) return reply.callNotFound();
+      const profile = await neighbourhoodProfile(db(), version.id, edition);
+      const domain = request.query.domain;
+      if (request.query.format === 'csv') {
+        return sendCsv(
+          reply,
+          `neighbourhood-${neighbourhood.id}-v${version.version}-${edition.id}.csv`,
+          stringify(
+            profile.lsoas.map((l) => ({
+              neighbourhood: neighbourhood.name,
+              version: version.version,
+              edition: edition.id,
+              lsoa: l.code,
+              name: l.name,
+              share: l.share,
+              areaShare: l.areaShare,
+              method: l.method,
+              population: l.population,
+              populationCounted: l.counted,
+              ...Object.fromEntries(domains.map((d) => [`${d.key}Decile`, l.domains[d.key]?.decile ?? null])),
+            })),
+            { header: true },
+          ),
+        );
+      }
+      const chosen = profile.domains.find((d) => d.key === domain)!;
+      const districtTotal = profile.mainDistrict ? profile.mainDistrict.peopleByDecile.reduce((a, b) => a + b, 0) : 0;
+      const domainLabel = chosen.label;
+      const values = new Map<string, MapValue>(
+        profile.lsoas.map((l) => {
+          const decile = l.domains[domain]?.decile ?? null;
+          // Bands run from 1, the worst tenth, as national deciles do.
+          return [l.code, { band: decile, text: `${l.name} (${l.code}): decile ${decile ?? 'unknown'}, ${Math.round(l.share * 100)}% counted (${apportionmentText[l.method]})` }];
+        }),
+      );
+      return reply.page('neighbourhoods/views/show.njk', {
+        pageTitle: `${neighbourhood.name}: ${domainLabel}, ${edition.label}`,
+        neighbourhood,
+        purposeText: purposeText[neighbourhood.purpose],
+        sharingText: sharingText[neighbourhood.sharing],
+        version,
+        versions,
+        methodText: methodText[version.method],
+        edition,
+        profile,
+        domainLabel,
+        domain,
+        apportionmentText,
+        counted: profile.lsoas.filter((l) => l.share > 0).length,
+        partial: profile.lsoas.filter((l) => l.share > 0 && l.share < 1).length,
+        chart: decileChartSvg({
+          id: 'deciles',
+          title: `${neighbourhood.name}: share of its people in each national decile of the ${domainLabel}, ${edition.label}`,
+          counts: chosen.peopleByDecile.map((n) => Math.round(n)),
+          comparison: profile.mainDistrict && districtTotal ? { label: profile.mainDistrict.name, shares: profile.mainDistrict.peopleByDecile.map((n) => n / districtTotal) } : undefined,
+        }),
+        editionItems: editions.map((e) => ({ value: e.id, text: e.label, selected: e.id === edition.id })),
+        domainItems: domains.map((d) => ({ value: d.key, text: d.label, selected: d.key === domain })),
+        csvHref: `/neighbourhoods/${neighbourhood.id}?edition=${edition.id}&version=${version.version}&format=csv`,
+        map: await valuesMapView(app.database, edition.lsoaVintage, values, { lsoaVintage: edition.lsoaVintage, link: `/areas/{code}?edition=${edition.id}`, legendTitle: 'national decile', worst: 'most deprived', best: 'least deprived' }),
+        mapLabel: `Map of the LSOAs ${neighbourhood.name} covers, coloured by national decile of the ${domainLabel}, ${edition.label}`,
+      });
+    },
+  );
+};
