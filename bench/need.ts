@@ -18,7 +18,8 @@
  * to a scratch directory for the run (PATCHWORK_BENCH_PGLITE_DIR, else var/tmp/fresh, else
  * var/bench/national/pglite, which is loaded the first time: several minutes). PostgreSQL (when
  * PATCHWORK_BENCH_DATABASE_URL or PATCHWORK_TEST_DATABASE_URL names a server): the database
- * PATCHWORK_BENCH_NEED_DATABASE (default patchwork_bench) on that server, created and loaded once, reused after.
+ * PATCHWORK_BENCH_NEED_DATABASE (default patchwork_bench) on that server, created and loaded once, and
+ * copied (CREATE DATABASE … TEMPLATE) for each run, the copy dropped after.
  *
  * Each engine is measured in a child process of its own. The run first waits (PATCHWORK_BENCH_QUIET_WAIT
  * seconds, default 180) for the machine's load to settle, and records the load either way.
@@ -42,7 +43,7 @@ import { organisations } from '../src/platform/auth/schema.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
 import { openDatabase, queryRows, type Database, type Db } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/platform/web/app.ts';
-import { bundledDataLoaded, loadBundledData } from '../src/capabilities/indicators/bundled-data.ts';
+import { loadBundledData } from '../src/capabilities/indicators/bundled-data.ts';
 import { findEdition, type Edition } from '../src/capabilities/indicators/service.ts';
 import { computeCompositeIndex, createCompositeIndex, findCompositeIndex } from '../src/capabilities/composite-index/service.ts';
 import type { StoredIndicator } from '../src/capabilities/composite-index/schema.ts';
@@ -114,23 +115,76 @@ async function scratchCopy(dir: string): Promise<string> {
   return target;
 }
 
-async function openPostgres(serverUrl: string): Promise<Database> {
-  const name = process.env.PATCHWORK_BENCH_NEED_DATABASE ?? 'patchwork_bench';
-  if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`PATCHWORK_BENCH_NEED_DATABASE must be a plain database name, not ${name}`);
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [name]);
-  if (!rowCount) await admin.query(`create database ${name}`);
-  await admin.end();
+/**
+ * The bundled steps whose data the benchmarks read. Checked by name rather than "every bundled step", so a
+ * data directory or database loaded before a new step was added to the bundle is still used.
+ */
+const neededSteps = [
+  'lookup.lsoa11-ward19-lad19',
+  'lookup.lsoa21-ward24-lad24',
+  'lookup.lsoa11-lsoa21',
+  'population.iod2019',
+  'population.mid2020',
+  'population.lsoa21',
+  'edition.iod2019',
+  'edition.iod2025',
+  'boundaries.ward25',
+  'boundaries.lsoa21',
+  'boundaries.lsoa11',
+  'boundaries.derived',
+];
+
+async function missingSteps(db: Db): Promise<string[]> {
+  const done = new Set((await queryRows<{ step: string }>(db, sql`select step from bundled_data_steps`)).map((r) => r.step));
+  return neededSteps.filter((step) => !done.has(step));
+}
+
+const databaseUrl = (serverUrl: string, name: string) => {
   const url = new URL(serverUrl);
   url.pathname = `/${name}`;
-  const database = await openDatabase({ engine: 'postgres', url: url.toString() });
-  await database.migrate();
-  if (!(await bundledDataLoaded(database.db, ['tables', 'boundaries']))) {
-    log(`loading the bundled national data into PostgreSQL database ${name} (once: a few minutes)`);
-    await loadBundledData(database.db, cliActor, (done, total, label) => log(`${done}/${total} ${label}`), ['tables', 'boundaries']);
+  return url.toString();
+};
+
+/**
+ * A throw-away copy of the PostgreSQL bench database (CREATE DATABASE … TEMPLATE, a few seconds), so a run
+ * neither changes it (the composite index benchmark writes an organisation and indexes) nor applies
+ * migrations to it. The bench database is created and loaded the first time (a few minutes).
+ */
+async function openPostgres(serverUrl: string): Promise<Database & { drop(): Promise<void> }> {
+  const base = process.env.PATCHWORK_BENCH_NEED_DATABASE ?? 'patchwork_bench';
+  if (!/^[a-z_][a-z0-9_]*$/.test(base)) throw new Error(`PATCHWORK_BENCH_NEED_DATABASE must be a plain database name, not ${base}`);
+  const admin = new pg.Client({ connectionString: serverUrl });
+  await admin.connect();
+  try {
+    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [base]);
+    if (!rowCount) await admin.query(`create database ${base}`);
+    const loaded = await openDatabase({ engine: 'postgres', url: databaseUrl(serverUrl, base) });
+    try {
+      const missing = rowCount ? await missingSteps(loaded.db).catch(() => neededSteps) : neededSteps;
+      if (missing.length) {
+        log(`loading the bundled national data into PostgreSQL database ${base} (once: a few minutes)`);
+        await loaded.migrate();
+        await loadBundledData(loaded.db, cliActor, (done, total, label) => log(`${done}/${total} ${label}`), ['tables', 'boundaries']);
+      }
+    } finally {
+      await loaded.close();
+    }
+    const copy = `${base}_run_${process.pid}`;
+    await admin.query(`drop database if exists ${copy}`);
+    await admin.query(`create database ${copy} template ${base} strategy file_copy`).catch(() => admin.query(`create database ${copy} template ${base}`));
+    const database = await openDatabase({ engine: 'postgres', url: databaseUrl(serverUrl, copy) });
+    return Object.assign(database, {
+      async drop() {
+        await database.close();
+        const client = new pg.Client({ connectionString: serverUrl });
+        await client.connect();
+        await client.query(`drop database if exists ${copy} with (force)`);
+        await client.end();
+      },
+    });
+  } finally {
+    await admin.end();
   }
-  return database;
 }
 
 // -------------------------------------------------------------------------------------- the comparisons
@@ -594,8 +648,9 @@ async function runPglite() {
     const lite = await openDatabase({ engine: 'pglite', dataDir: scratch });
     try {
       await lite.migrate();
-      if (!(await bundledDataLoaded(lite.db, ['tables', 'boundaries']))) {
-        throw new Error(`${source} does not hold all the bundled data (tables and boundaries); load it with PATCHWORK_DATA_DIR=… npx patchwork import bundled, or remove it to have the bench load var/bench/national`);
+      const missing = await missingSteps(lite.db);
+      if (missing.length) {
+        throw new Error(`${source} lacks ${missing.join(', ')}; load it with PATCHWORK_DATA_DIR=… npx patchwork import bundled, or remove it to have the bench load var/bench/national`);
       }
       await benchEngine('PGlite', lite);
     } finally {
@@ -609,9 +664,12 @@ async function runPglite() {
 async function runPostgres(url: string) {
   const database = await openPostgres(url);
   try {
+    await database.migrate();
+    const missing = await missingSteps(database.db);
+    if (missing.length) throw new Error(`the PostgreSQL bench database lacks ${missing.join(', ')}`);
     await benchEngine('PostgreSQL', database);
   } finally {
-    await database.close();
+    await database.drop();
   }
 }
 
