@@ -67,6 +67,16 @@ export async function summaries(db: Db, edition: Edition, level: 'lad' | 'ward',
     .orderBy(asc(areas.name))) as Summary[];
 }
 
+/** One area's summary rows for every index of an edition, in one query. */
+export async function summariesOfArea(db: Db, edition: Edition, level: 'lad' | 'ward', code: string): Promise<(Summary & { domain: string })[]> {
+  const rows = (await db
+    .select({ ...summaryColumns, indicatorId: areaSummaries.indicatorId })
+    .from(areaSummaries)
+    .innerJoin(areas, and(eq(areas.vintage, areaSummaries.vintage), eq(areas.code, areaSummaries.code)))
+    .where(and(sql`${areaSummaries.indicatorId} like ${`${edition.id}.%`}`, eq(areaSummaries.vintage, vintageFor(edition, level)), eq(areaSummaries.code, code)))) as (Summary & { indicatorId: string })[];
+  return rows.map(({ indicatorId, ...s }) => ({ ...s, domain: indicatorId.slice(edition.id.length + 1) }));
+}
+
 export type LsoaFigures = {
   code: string;
   name: string;

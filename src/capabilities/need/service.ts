@@ -2,7 +2,7 @@ import { and, eq, sql } from 'drizzle-orm';
 import type { Db } from '../../platform/db/database.ts';
 import { areaSummaries } from '../indicators/schema.ts';
 import { domains } from '../indicators/iod-import.ts';
-import { findArea, levelOf, listEditions, lsoaChanges, lsoaFigures, parentsOf, summaries, vintageFor, wardsInLad, type AreaLevel, type Edition, type Summary } from '../indicators/service.ts';
+import { findArea, levelOf, listEditions, lsoaChanges, lsoaFigures, summariesOfArea, parentsOf, summaries, vintageFor, wardsInLad, type AreaLevel, type Edition, type Summary } from '../indicators/service.ts';
 
 /**
  * One row of a drill-down table: a district, ward or LSOA with the figures the page sorts, filters and colours
@@ -247,10 +247,4 @@ export async function profile(db: Db, edition: Edition, code: string, domain: st
   }
 
   return { code, name: area.name, level, vintage, edition, population, lsoaCount, decileCounts, domains: domainFigures, parents, parentLad, editions: editionFigures, summary, peers };
-}
-
-/** One area's summary rows for every index of an edition. */
-async function summariesOfArea(db: Db, edition: Edition, level: 'lad' | 'ward', code: string): Promise<(Summary & { domain: string })[]> {
-  const all = await Promise.all(domains.map(async (d) => (await summaries(db, edition, level, d.key, [code])).map((s) => ({ ...s, domain: d.key }))));
-  return all.flat();
 }

@@ -337,7 +337,7 @@ describe.each(engines)('making a valid boundary on %s', (engine) => {
   });
 
   it('reads and reprojects a zipped shapefile of real LSOAs in British National Grid, holes and all', async () => {
-    // E01011316 has a hole; E01011312 is in two parts. Converted to British National Grid by PostGIS.
+    // E01011316 has a hole, which the smaller of E01011312's two parts fills. Converted to British National Grid by PostGIS.
     const originals = [lsoa('E01011316'), lsoa('E01011312')];
     const inBng = await Promise.all(
       originals.map(async (f) => {
@@ -359,7 +359,7 @@ describe.each(engines)('making a valid boundary on %s', (engine) => {
     const [difference] = await queryRows<{ share: number; hausdorff_m: number; polygons: number }>(
       database.db,
       sql`with original as (
-            select ST_Union(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326)) as g from unnest(${originals.map((f) => JSON.stringify(f.geometry))}::text[]) as t(g)
+            select ST_Union(ST_SetSRID(ST_GeomFromGeoJSON(g), 4326)) as g from unnest(${sql.param(originals.map((f) => JSON.stringify(f.geometry)))}::text[]) as t(g)
           ), uploaded as (select ST_GeomFromEWKT(${result.ewkt}) as g)
           select ST_Area(ST_SymDifference(o.g, u.g)) / ST_Area(o.g) as share,
             ST_HausdorffDistance(ST_Transform(o.g, 27700), ST_Transform(u.g, 27700)) as hausdorff_m, ST_NumGeometries(o.g) as polygons
