@@ -1,0 +1,113 @@
+import path from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { sql } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import type { Browser, Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../src/platform/audit/audit.ts';
+import { queryRows } from '../../src/platform/db/database.ts';
+import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
+import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
+import { emailOf, seedPeople, startTestApp, testPassword } from '../support/app.ts';
+import { loadBundledSteps } from '../support/data.ts';
+import { browserSkipReason, checkPage, launchBrowser, newPage } from '../support/browser.ts';
+
+/** Making neighbourhoods in a real browser (issue 5): from wards, by drawing, by uploading; axe on every page. */
+describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
+  let database: TestDatabase;
+  let app: FastifyInstance;
+  let browser: Browser;
+  let base: string;
+
+  beforeAll(async () => {
+    database = await createTestDatabase('pglite');
+    await seedPeople(database);
+    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
+    for (const vintage of ['lsoa11', 'lsoa21']) await importBoundaries(database.db, path.resolve(`tests/fixtures/boundaries/${vintage}/E08000035.geojson.gz`), cliActor);
+    app = await startTestApp(database);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
+    browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await browser?.close();
+    await app?.close();
+    await database?.drop();
+  });
+
+  async function signedIn(): Promise<Page> {
+    const page = await newPage(browser);
+    await page.goto(`${base}/sign-in`);
+    await page.getByLabel('Email address').fill(emailOf('member'));
+    await page.getByLabel('Password', { exact: true }).fill(testPassword);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+    return page;
+  }
+
+  async function describeIt(page: Page, name: string) {
+    await page.getByLabel('Name', { exact: true }).fill(name);
+    await page.locator('#purpose').selectOption('service-delivery');
+    await page.getByLabel('Anyone (public)').check();
+    await page.getByRole('button', { name: 'Make the neighbourhood' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe(name);
+  }
+
+  it('makes one from ticked wards, and opens its profile', async () => {
+    const page = await signedIn();
+    await page.getByRole('link', { name: 'Neighbourhoods', exact: true }).click();
+    await checkPage(page, 'neighbourhoods-list');
+    await page.getByRole('link', { name: /^Make a neighbourhood for / }).click();
+    await page.locator('#geography-find').selectOption('ward19');
+    await page.getByLabel('District code').fill('E08000035');
+    await page.getByRole('button', { name: 'Show the areas' }).click();
+    await checkPage(page, 'neighbourhoods-new');
+    const boxes = page.locator('input[name="codes"]');
+    await boxes.nth(0).check();
+    await boxes.nth(1).check();
+    await describeIt(page, 'Two Leeds wards');
+    await page.locator('.pw-map[data-pw-map-drawn]').waitFor();
+    expect(await page.locator('body').textContent()).toMatch(/made from chosen wards/);
+    await checkPage(page, 'neighbourhood-profile');
+    await page.context().close();
+  });
+
+  it('makes one by drawing on the map, by keyboard', async () => {
+    const page = await signedIn();
+    await page.goto(`${base}/organisations/test-org/neighbourhoods/new?lad=E08000035&geography=ward25`);
+    await page.locator('[data-pw-draw] canvas').waitFor();
+    const canvas = page.locator('[data-pw-draw] canvas');
+    await canvas.focus();
+    // Three corners around the middle of Leeds: add one at the cross, move, add, move, add.
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowRight');
+    await page.keyboard.press('Enter');
+    for (let i = 0; i < 4; i++) await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.locator('[data-pw-draw-status]').textContent()).toContain('3 corners');
+    expect(await page.locator('#how-3').isChecked()).toBe(true);
+    await checkPage(page, 'neighbourhoods-draw');
+    await describeIt(page, 'Drawn in Leeds');
+    expect(await page.locator('body').textContent()).toMatch(/made from a boundary drawn on the map/);
+    await page.context().close();
+  });
+
+  it('makes one from an uploaded GeoJSON file, and refuses a bad file saying why', async () => {
+    const page = await signedIn();
+    await page.goto(`${base}/organisations/test-org/neighbourhoods/new`);
+    await page.getByLabel('From a boundary file').check();
+    await page.locator('#file').setInputFiles({ name: 'paris.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify({ type: 'Polygon', coordinates: [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]] })) });
+    await page.getByLabel('Name', { exact: true }).fill('Not in England');
+    await page.locator('#purpose').selectOption('other');
+    await page.getByRole('button', { name: 'Make the neighbourhood' }).click();
+    await expect.poll(() => page.locator('.govuk-error-summary').textContent()).toMatch(/England/);
+    await checkPage(page, 'neighbourhoods-upload-refused');
+
+    const [shape] = await queryRows<{ geojson: string }>(database.db, sql`select ST_AsGeoJSON(ST_Union(boundary)) as geojson from areas where vintage = 'lsoa11' and code in (select code from areas where vintage = 'lsoa11' and boundary is not null order by code limit 4)`);
+    await page.getByLabel('From a boundary file').check();
+    await page.locator('#file').setInputFiles({ name: 'patch.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(shape!.geojson) });
+    await describeIt(page, 'Uploaded patch');
+    expect(await page.locator('body').textContent()).toMatch(/made from an uploaded boundary/);
+    await page.context().close();
+  });
+});
