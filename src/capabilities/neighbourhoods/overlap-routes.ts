@@ -7,7 +7,7 @@ import type { Db } from '../../platform/db/database.ts';
 import type { FormErrors } from '../../platform/web/forms.ts';
 import { problem, problemFor, sendCsv, wantsCsv } from '../indicators/routes.ts';
 import { valuesMapView, type MapValue, type MapView } from '../maps/view.ts';
-import { overlapGeographies, overlapMatrix, OverlapError, parseGeographyRef, type GeographyRef, type OverlapCell, type OverlapMatrix, type OverlapUnit } from './overlap.ts';
+import { lowerFirst, overlapGeographies, overlapMatrix, OverlapError, parseGeographyRef, type GeographyRef, type OverlapCell, type OverlapMatrix, type OverlapUnit } from './overlap.ts';
 import { visibleNeighbourhoods } from './service.ts';
 
 /**
@@ -38,6 +38,8 @@ const pct = (share: number | null) => {
   return `${(share * 100).toLocaleString('en-GB', { maximumFractionDigits: 1 })}%`;
 };
 const people = (n: number | null) => (n === null ? '–' : Math.round(n).toLocaleString('en-GB'));
+/** “1 person”, “2,162 people”, “under 1 person” for a sliver. */
+const peopleText = (n: number) => (n > 0 && n < 0.5 ? 'under 1 person' : Math.round(n) === 1 ? '1 person' : `${people(n)} people`);
 const km2 = (n: number | null) => (n === null ? '–' : n.toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 }));
 const article = (unit: string) => (/^(LSOA|[aeiou])/.test(unit) ? 'an' : 'a');
 const capital = (s: string) => s.charAt(0).toUpperCase() + s.slice(1);
@@ -88,7 +90,11 @@ async function geographyItems(db: Db, viewer: Viewer) {
   ];
 }
 
-/** The LSOAs of the comparison, each coloured by the share of its A unit's people that live in its B unit. */
+/**
+ * The LSOAs of the comparison, each coloured by how well the pair it mostly falls in nests: the larger of the
+ * pair's share of its A unit's people and of its B unit's. 100% means one lies wholly in the other (a ward in
+ * its CCG, an LSOA in its ward); a small share marks a sliver, where the two footprints disagree.
+ */
 async function overlapMap(database: Parameters<typeof valuesMapView>[0], matrix: OverlapMatrix): Promise<MapView> {
   if (!matrix.district && matrix.lsoas.length > maxMapLsoas) return { available: false, reason: 'The map is drawn for one district at a time: enter a district code to see it.' };
   const cells = new Map(matrix.cells.map((c) => [`${c.a}\u0000${c.b}`, c]));
@@ -97,24 +103,26 @@ async function overlapMap(database: Parameters<typeof valuesMapView>[0], matrix:
   const values = new Map<string, MapValue>();
   for (const l of matrix.lsoas) {
     const cell = l.a && l.b ? cells.get(`${l.a}\u0000${l.b}`) : undefined;
-    const share = cell ? (cell.shareOfA ?? cell.areaShareOfA) : null;
     const where = `${l.name} (${l.code})`;
-    if (!l.a || !l.b || share === null) {
+    const byPeople = cell?.shareOfA != null && cell.shareOfB != null;
+    const [ofA, ofB] = byPeople ? [cell!.shareOfA, cell!.shareOfB] : [cell?.areaShareOfA ?? null, cell?.areaShareOfB ?? null];
+    if (!cell || ofA === null || ofB === null) {
       values.set(l.code, { band: null, text: `${where}: ${l.a ? `in ${nameA.get(l.a)}` : `in no ${matrix.a.unit}`}, ${l.b ? `in ${nameB.get(l.b)}` : `in no ${matrix.b.unit}`}` });
       continue;
     }
+    const what = byPeople ? 'people' : 'area';
     values.set(l.code, {
-      band: Math.min(10, Math.max(1, Math.ceil(share * 10))),
-      text: `${where}: mostly in ${nameA.get(l.a)} and ${nameB.get(l.b)}; ${pct(share)} of ${nameA.get(l.a)}’s ${cell!.shareOfA === null ? 'area' : 'people'} are in ${nameB.get(l.b)}`,
+      band: Math.min(10, Math.max(1, Math.ceil(Math.max(ofA, ofB) * 10))),
+      text: `${where}: mostly in ${nameA.get(l.a!)} and ${nameB.get(l.b!)}; the two share ${pct(ofA)} of the ${what} of ${nameA.get(l.a!)} and ${pct(ofB)} of the ${what} of ${nameB.get(l.b!)}`,
     });
   }
   const edition = matrix.population?.editionId;
   return valuesMapView(database, matrix.lsoaVintage, values, {
     lsoaVintage: matrix.lsoaVintage,
     link: edition ? `/areas/{code}?edition=${edition}` : '/areas/{code}',
-    legendTitle: `share of its ${matrix.a.unit}’s people in its ${matrix.b.unit}`,
-    worst: 'under 10% (a small part)',
-    best: '90% or more (nearly all)',
+    legendTitle: 'how much of the smaller area the pair shares',
+    worst: 'under 10% (a sliver)',
+    best: '90% or more (one lies in the other)',
   });
 }
 
@@ -127,7 +135,7 @@ function glance(matrix: OverlapMatrix) {
   return [
     row('Rows', count(matrix.a)),
     row('Columns', count(matrix.b)),
-    row('LSOAs compared', `${matrix.scope.lsoas.toLocaleString('en-GB')} ${lsoaWords}${matrix.district ? ` in ${matrix.district.name} (${matrix.district.code})` : matrix.a.ref.kind === 'neighbourhood' || matrix.b.ref.kind === 'neighbourhood' ? ' of the neighbourhood' : ' in England'}: ${amount(matrix.scope.population, matrix.scope.areaSqKm)}`),
+    row('LSOAs compared', `${matrix.scope.lsoas.toLocaleString('en-GB')} ${lsoaWords}${matrix.district ? ` in ${matrix.district.name} (${matrix.district.code})` : matrix.a.ref.kind === 'neighbourhood' || matrix.b.ref.kind === 'neighbourhood' ? ' touching the neighbourhood' : ' in England'}, in whole: ${amount(matrix.scope.population, matrix.scope.areaSqKm)}`),
     row('In the pairs', amount(matrix.total.population, matrix.total.areaSqKm)),
     row('People', matrix.population ? `${matrix.population.label} (${matrix.population.indicatorId})` : 'No population figures are loaded for these LSOAs'),
   ];
@@ -139,14 +147,14 @@ function layoutOf(matrix: OverlapMatrix, asked: PageQuery['layout']): { layout: 
   if (asked === 'pairs') return { layout: 'pairs', note: null };
   if (asked === 'matrix' && columns > maxColumns) return { layout: 'pairs', note: `${columns} columns are too many for a matrix, so the pairs that overlap are listed instead.` };
   if (asked === 'matrix' || columns <= autoColumns) return { layout: 'matrix', note: null };
-  return { layout: 'pairs', note: `With ${columns.toLocaleString('en-GB')} ${matrix.b.label.toLowerCase()}, the pairs that overlap are listed instead of a matrix.` };
+  return { layout: 'pairs', note: `With ${columns.toLocaleString('en-GB')} ${matrix.b.unit}s as columns, the pairs that overlap are listed instead of a matrix.` };
 }
 
 function matrixRows(matrix: OverlapMatrix) {
   const cells = new Map(matrix.cells.map((c) => [`${c.a}\u0000${c.b}`, c]));
   const cellText = (c: OverlapCell | undefined, a: OverlapUnit, b: OverlapUnit) => {
     if (!c) return { empty: true, main: '–', detail: '', label: `${a.name} and ${b.name}: no overlap` };
-    const main = c.population === null ? `${km2(c.areaSqKm)} km²` : `${people(c.population)} people`;
+    const main = c.population === null ? `${km2(c.areaSqKm)} km²` : peopleText(c.population);
     const detail = c.population === null ? `${pct(c.areaShareOfA)} of ${a.name}, ${pct(c.areaShareOfB)} of ${b.name}` : `${pct(c.shareOfA)} of ${a.name}, ${pct(c.shareOfB)} of ${b.name}`;
     return { empty: false, main, detail, label: '' };
   };
@@ -251,7 +259,7 @@ export const overlapRoutes: FastifyPluginAsync = async (root) => {
     const where = matrix.district ? ` in ${matrix.district.name}` : '';
     return reply.page('neighbourhoods/views/overlap.njk', {
       ...base,
-      pageTitle: `${matrix.a.label} and ${matrix.b.label.toLowerCase()}${where}`,
+      pageTitle: `${matrix.a.label} and ${matrix.b.ref.kind === 'areas' ? lowerFirst(matrix.b.label) : matrix.b.label}${where}`,
       matrix,
       layout,
       layoutNote: note,
@@ -268,7 +276,7 @@ export const overlapRoutes: FastifyPluginAsync = async (root) => {
       glance: glance(matrix),
       fmt: { people, km2, pct },
       map: await overlapMap(app.database, matrix),
-      mapLabel: `Map of the LSOAs compared${where}, each coloured by the share of its ${matrix.a.unit}’s people who live in its ${matrix.b.unit}`,
+      mapLabel: `Map of the LSOAs compared${where}, each coloured by how much of the smaller of its ${matrix.a.unit} and its ${matrix.b.unit} the two share`,
     });
   });
 

@@ -123,6 +123,8 @@ type ResolvedSide = {
   neighbourhood: { id: string; name: string; versionId: string } | null;
 };
 
+/** "Wards (2019)" → "wards (2019)", leaving initialisms ("NHS", "LSOAs") alone. */
+export const lowerFirst = (s: string) => (/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s);
 const lsoaLabel = (v: LsoaVintage) => (v === 'lsoa11' ? '2011 LSOAs' : '2021 LSOAs');
 const textList = (codes: string[]) => sql`${sql.param(codes)}::text[]`;
 
@@ -220,7 +222,7 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
   const b = await resolveSide(db, viewer, bRef, 'b');
   if (!lad && !a.neighbourhood && !b.neighbourhood && (needsDistrict(a) || needsDistrict(b))) {
     throw new OverlapError(
-      `${a.label} by ${b.label.toLowerCase()} for the whole of England is too large to show: enter a district code (such as E08000035 for Leeds) to compare them within one district`,
+      `${a.label} by ${b.label} for the whole of England is too large to show: enter a district code (such as E08000035 for Leeds) to compare them within one district`,
       'lad',
     );
   }
@@ -400,7 +402,7 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
 function noUnits(side: ResolvedSide, grid: LsoaVintage, district: OverlapMatrix['district']): string {
   const where = district ? ` in ${district.name} (${district.code})` : '';
   const native = side.native ?? grid;
-  return `Patchwork has no ${side.label.toLowerCase()}${where}: the lookup from ${lsoaLabel(native)} to them is not loaded${side.ref.kind === 'areas' && side.ref.vintage === 'ward25' ? ' (it is derived once the 2025 ward and 2021 LSOA boundaries have loaded)' : ''}`;
+  return `Patchwork has no ${lowerFirst(side.label)}${where}: the lookup from ${lsoaLabel(native)} to them is not loaded${side.ref.kind === 'areas' && side.ref.vintage === 'ward25' ? ' (it is derived once the 2025 ward and 2021 LSOA boundaries have loaded)' : ''}`;
 }
 
 function methodText(side: ResolvedSide, grid: LsoaVintage): string {
