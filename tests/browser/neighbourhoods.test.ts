@@ -69,6 +69,17 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await page.locator('.pw-map[data-pw-map-drawn]').waitFor();
     expect(await page.locator('body').textContent()).toMatch(/made from chosen wards/);
     await checkPage(page, 'neighbourhood-profile');
+
+    // How it overlaps the wards: its two wards wholly, nothing else.
+    const id = page.url().split('/').pop()!.split('?')[0]!;
+    await page.goto(`${base}/neighbourhoods/overlap`);
+    await page.locator('#a').selectOption('ward19');
+    await page.locator('#b').selectOption(`neighbourhood:${id}`);
+    await page.getByLabel('District code').fill('E08000035');
+    await page.locator('form[method="get"] button').click();
+    await expect.poll(() => page.locator('table').count()).toBeGreaterThan(0);
+    expect(await page.locator('body').textContent()).toContain('Two Leeds wards');
+    await checkPage(page, 'neighbourhood-overlap');
     await page.context().close();
   });
 
