@@ -10,7 +10,7 @@ import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts
 import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
 import { emailOf, seedPeople, startTestApp, testPassword } from '../support/app.ts';
 import { iod2011Steps, loadBundledSteps } from '../support/data.ts';
-import { browserSkipReason, checkPage, launchBrowser, newPage } from '../support/browser.ts';
+import { browserSkipReason, checkPage, launchBrowser, signInAs } from '../support/browser.ts';
 
 /**
  * An analyst's afternoon in a real browser, with axe on every page (issue 4's "Done when"): upload a bad
@@ -41,15 +41,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: l
     await database?.drop();
   });
 
-  async function signedIn(): Promise<Page> {
-    const page = await newPage(browser);
-    await page.goto(`${base}/sign-in`);
-    await page.getByLabel('Email address').fill(emailOf('member'));
-    await page.getByLabel('Password', { exact: true }).fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    return page;
-  }
+  const signedIn = () => signInAs(browser, base, emailOf('member'), testPassword);
 
   async function fillUpload(page: Page, label: string, file: { name: string; content: string }) {
     await page.locator('#file').setInputFiles({ name: file.name, mimeType: 'text/csv', buffer: Buffer.from(file.content) });

@@ -10,7 +10,7 @@ import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts
 import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
 import { emailOf, seedPeople, startTestApp, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
-import { browserSkipReason, checkPage, launchBrowser, newPage } from '../support/browser.ts';
+import { browserSkipReason, checkPage, launchBrowser, signInAs } from '../support/browser.ts';
 
 /** Making neighbourhoods in a real browser (issue 5): from wards, by drawing, by uploading; axe on every page. */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
@@ -35,15 +35,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await database?.drop();
   });
 
-  async function signedIn(): Promise<Page> {
-    const page = await newPage(browser);
-    await page.goto(`${base}/sign-in`);
-    await page.getByLabel('Email address').fill(emailOf('member'));
-    await page.getByLabel('Password', { exact: true }).fill(testPassword);
-    await page.getByRole('button', { name: 'Sign in' }).click();
-    await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
-    return page;
-  }
+  const signedIn = () => signInAs(browser, base, emailOf('member'), testPassword);
 
   async function describeIt(page: Page, name: string) {
     await page.getByLabel('Name', { exact: true }).fill(name);

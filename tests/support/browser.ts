@@ -34,6 +34,17 @@ export async function newPage(browser: Browser, options: BrowserContextOptions =
   return context.newPage();
 }
 
+/** Signs in through the page, as a person would; returns once the browser has left the sign-in page. */
+export async function signInAs(browser: Browser, base: string, email: string, password: string): Promise<Page> {
+  const page = await newPage(browser);
+  await page.goto(`${base}/sign-in`);
+  await page.getByLabel('Email address').fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/sign-in'));
+  return page;
+}
+
 export const screenshotDir = path.resolve('var/screenshots');
 
 /** Zero WCAG 2.2 AA violations, and a full-page screenshot to look at. */
