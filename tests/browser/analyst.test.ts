@@ -1,16 +1,13 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/platform/audit/audit.ts';
 import { queryRows } from '../../src/platform/db/database.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
-import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
-import { emailOf, seedPeople, startTestApp, testPassword } from '../support/app.ts';
+import { emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { iod2011Steps, loadBundledSteps } from '../support/data.ts';
-import { browserSkipReason, checkPage, launchBrowser, signInAs } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/browser.ts';
 
 /**
  * An analyst's afternoon in a real browser, with axe on every page (issue 4's "Done when"): upload a bad
@@ -18,30 +15,15 @@ import { browserSkipReason, checkPage, launchBrowser, signInAs } from '../suppor
  * composite index of every ward of two districts.
  */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: local data and a composite index', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
   let leedsLsoas: string[];
-
-  beforeAll(async () => {
-    database = await createTestDatabase('pglite');
+  const harness = browserApp(async (database) => {
     await seedPeople(database);
     await loadBundledSteps(database.db, [...iod2011Steps, 'population.mid2020']);
     await importBoundaries(database.db, path.resolve('tests/fixtures/boundaries/lsoa11'), cliActor);
     leedsLsoas = (await queryRows<{ code: string }>(database.db, sql`select from_code as code from area_lookups where from_vintage = 'lsoa11' and to_vintage = 'lad19' and to_code = 'E08000035' order by 1`)).map((r) => r.code);
-    app = await startTestApp(database);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.drop();
   });
 
-  const signedIn = () => signInAs(browser, base, emailOf('member'), testPassword);
+  const signedIn = () => signInAs(harness.browser, harness.base, emailOf('member'), testPassword);
 
   async function fillUpload(page: Page, label: string, file: { name: string; content: string }) {
     await page.locator('#file').setInputFiles({ name: file.name, mimeType: 'text/csv', buffer: Buffer.from(file.content) });
@@ -70,7 +52,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: l
     // The typed details survive; the file must be chosen again (browsers never refill a file input).
     expect(await page.getByLabel('Name of the indicator').inputValue()).toBe('Anti-social behaviour incidents');
     await checkPage(page, 'local-data-upload-bad');
-    expect((await queryRows<{ n: number }>(database.db, sql`select count(*)::int as n from indicators where owner_organisation_id is not null`))[0]!.n).toBe(0);
+    expect((await queryRows<{ n: number }>(harness.database.db, sql`select count(*)::int as n from indicators where owner_organisation_id is not null`))[0]!.n).toBe(0);
 
     const good = `code,value\n${leedsLsoas.map((c, i) => `${c},${(i % 9) + 0.25}`).join('\n')}\n`;
     await fillUpload(page, 'Anti-social behaviour incidents', { name: 'asb.csv', content: good });
@@ -81,7 +63,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: l
     await checkPage(page, 'local-data-indicator');
 
     // Beside the index in Leeds' ward table, with the change since IoD2015.
-    await page.goto(`${base}/areas/E08000035`);
+    await page.goto(`${harness.base}/areas/E08000035`);
     await page.locator('#local').selectOption({ label: 'Anti-social behaviour incidents, 2025/26' });
     await page.locator('#since').selectOption('iod2015');
     await page.getByRole('button', { name: 'Show wards' }).click();

@@ -1,43 +1,24 @@
 import path from 'node:path';
 import { readFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/platform/audit/audit.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
-import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
-import { startTestApp } from '../support/app.ts';
 import { iod2011Steps, loadBundledSteps } from '../support/data.ts';
-import { browserSkipReason, checkPage, launchBrowser, newPage } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, newPage } from '../support/browser.ts';
 
 /** England → a district → a ward → an LSOA in a real browser, with axe on every page (issue 4's walk). */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: seeing need', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('pglite');
+  const harness = browserApp(async (database) => {
     await loadBundledSteps(database.db, iod2011Steps);
     await importBoundaries(database.db, path.resolve('tests/fixtures/boundaries/lsoa11'), cliActor);
-    app = await startTestApp(database);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.drop();
   });
 
   const rows = (page: Page) => page.locator('table.pw-members tbody tr');
 
   it('walks England → Leeds → a ward → an LSOA, each page accessible', async () => {
-    const page = await newPage(browser);
-    await page.goto(`${base}/areas`);
+    const page = await newPage(harness.browser);
+    await page.goto(`${harness.base}/areas`);
     await expect.poll(() => page.locator('h1').textContent()).toBe('Where need is greatest in England');
     expect(await rows(page).count()).toBe(317);
     await checkPage(page, 'need-england');
@@ -70,14 +51,14 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
   });
 
   it('switches edition, filters to the most deprived 10%, and downloads the table as CSV', async () => {
-    const page = await newPage(browser, { acceptDownloads: true });
-    await page.goto(`${base}/areas/E08000035`);
+    const page = await newPage(harness.browser, { acceptDownloads: true });
+    await page.goto(`${harness.base}/areas/E08000035`);
     await page.locator('#profile-edition').selectOption('iod2015');
     await page.getByRole('button', { name: 'Show', exact: true }).click();
     await expect.poll(() => page.url()).toContain('edition=iod2015');
     await expect.poll(() => page.locator('.govuk-caption-l').textContent()).toContain('English Indices of Deprivation 2015');
 
-    await page.goto(`${base}/areas`);
+    await page.goto(`${harness.base}/areas`);
     await page.getByLabel('In the most deprived 10%').check();
     await page.getByRole('button', { name: 'Show districts' }).click();
     await expect.poll(() => page.url()).toContain('filter=decile1');
@@ -90,7 +71,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
     expect(csv.trim().split('\n')).toHaveLength(32);
     expect(csv.split('\n')[1]).toMatch(/^E06000009,Blackpool,iod2019,imd,/);
 
-    await page.goto(`${base}/areas/E06000009`);
+    await page.goto(`${harness.base}/areas/E06000009`);
     const [pdf] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download this profile as a PDF (A4)' }).click()]);
     expect(pdf.suggestedFilename()).toBe('E06000009-iod2019-imd.pdf');
     expect((await readFile((await pdf.path())!)).subarray(0, 8).toString()).toBe('%PDF-1.7');
@@ -98,8 +79,8 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
   });
 
   it('works by keyboard and without JavaScript: the filter form and tables are plain HTML', async () => {
-    const page = await newPage(browser, { javaScriptEnabled: false });
-    await page.goto(`${base}/areas`);
+    const page = await newPage(harness.browser, { javaScriptEnabled: false });
+    await page.goto(`${harness.base}/areas`);
     await page.getByLabel('In a range of deciles').check();
     await page.locator('#from').selectOption('10');
     await page.locator('#to').selectOption('10');
@@ -110,7 +91,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
     expect(deciles.length).toBeGreaterThan(20);
     expect(deciles.every((d) => d.trim() === '10')).toBe(true);
     // Without JavaScript the map says the tables hold its figures.
-    await page.goto(`${base}/areas/E08000035`);
+    await page.goto(`${harness.base}/areas/E08000035`);
     expect(await page.locator('.pw-map__fallback').textContent()).toContain('The tables on this page give the same figures');
     await page.context().close();
   });

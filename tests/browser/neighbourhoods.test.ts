@@ -1,41 +1,23 @@
 import path from 'node:path';
-import type { AddressInfo } from 'node:net';
 import { sql } from 'drizzle-orm';
-import type { FastifyInstance } from 'fastify';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/platform/audit/audit.ts';
 import { queryRows } from '../../src/platform/db/database.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
-import { createTestDatabase, type TestDatabase } from '../support/engines.ts';
-import { emailOf, seedPeople, startTestApp, testPassword } from '../support/app.ts';
+import { emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
-import { browserSkipReason, checkPage, launchBrowser, signInAs } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/browser.ts';
 
 /** Making neighbourhoods in a real browser (issue 5): from wards, by drawing, by uploading; axe on every page. */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
-  let database: TestDatabase;
-  let app: FastifyInstance;
-  let browser: Browser;
-  let base: string;
-
-  beforeAll(async () => {
-    database = await createTestDatabase('pglite');
+  const harness = browserApp(async (database) => {
     await seedPeople(database);
     await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
     for (const vintage of ['lsoa11', 'lsoa21']) await importBoundaries(database.db, path.resolve(`tests/fixtures/boundaries/${vintage}/E08000035.geojson.gz`), cliActor);
-    app = await startTestApp(database);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    base = `http://127.0.0.1:${(app.server.address() as AddressInfo).port}`;
-    browser = await launchBrowser();
-  });
-  afterAll(async () => {
-    await browser?.close();
-    await app?.close();
-    await database?.drop();
   });
 
-  const signedIn = () => signInAs(browser, base, emailOf('member'), testPassword);
+  const signedIn = () => signInAs(harness.browser, harness.base, emailOf('member'), testPassword);
 
   async function describeIt(page: Page, name: string) {
     await page.getByLabel('Name', { exact: true }).fill(name);
@@ -64,7 +46,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
 
     // How it overlaps the wards: its two wards wholly, nothing else.
     const id = page.url().split('/').pop()!.split('?')[0]!;
-    await page.goto(`${base}/neighbourhoods/overlap`);
+    await page.goto(`${harness.base}/neighbourhoods/overlap`);
     await page.locator('#a').selectOption('ward19');
     await page.locator('#b').selectOption(`neighbourhood:${id}`);
     await page.getByLabel('District code').fill('E08000035');
@@ -77,7 +59,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
 
   it('makes one by drawing on the map, by keyboard', async () => {
     const page = await signedIn();
-    await page.goto(`${base}/organisations/test-org/neighbourhoods/new?lad=E08000035&geography=ward25`);
+    await page.goto(`${harness.base}/organisations/test-org/neighbourhoods/new?lad=E08000035&geography=ward25`);
     await page.locator('[data-pw-draw] canvas').waitFor();
     const canvas = page.locator('[data-pw-draw] canvas');
     await canvas.focus();
@@ -97,7 +79,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
 
   it('makes one from an uploaded GeoJSON file, and refuses a bad file saying why', async () => {
     const page = await signedIn();
-    await page.goto(`${base}/organisations/test-org/neighbourhoods/new`);
+    await page.goto(`${harness.base}/organisations/test-org/neighbourhoods/new`);
     await page.getByLabel('From a boundary file').check();
     await page.locator('#file').setInputFiles({ name: 'paris.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify({ type: 'Polygon', coordinates: [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]] })) });
     await page.getByLabel('Name', { exact: true }).fill('Not in England');
@@ -106,7 +88,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await expect.poll(() => page.locator('.govuk-error-summary').textContent()).toMatch(/England/);
     await checkPage(page, 'neighbourhoods-upload-refused');
 
-    const [shape] = await queryRows<{ geojson: string }>(database.db, sql`select ST_AsGeoJSON(ST_Union(boundary)) as geojson from areas where vintage = 'lsoa11' and code in (select code from areas where vintage = 'lsoa11' and boundary is not null order by code limit 4)`);
+    const [shape] = await queryRows<{ geojson: string }>(harness.database.db, sql`select ST_AsGeoJSON(ST_Union(boundary)) as geojson from areas where vintage = 'lsoa11' and code in (select code from areas where vintage = 'lsoa11' and boundary is not null order by code limit 4)`);
     await page.getByLabel('From a boundary file').check();
     await page.locator('#file').setInputFiles({ name: 'patch.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(shape!.geojson) });
     await describeIt(page, 'Uploaded patch');

@@ -3,7 +3,11 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { AxeBuilder } from '@axe-core/playwright';
 import { chromium, type Browser, type BrowserContextOptions, type Page } from 'playwright-core';
-import { expect } from 'vitest';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import { afterAll, beforeAll, expect } from 'vitest';
+import { startTestApp } from './app.ts';
+import { createTestDatabase, type TestDatabase } from './engines.ts';
 
 export const chromiumPath = process.env.PATCHWORK_CHROMIUM ?? '/usr/bin/chromium';
 const required = process.env.PATCHWORK_REQUIRE_BROWSER === '1';
@@ -32,6 +36,28 @@ export function launchBrowser(): Promise<Browser> {
 export async function newPage(browser: Browser, options: BrowserContextOptions = {}): Promise<Page> {
   const context = await browser.newContext(options);
   return context.newPage();
+}
+
+/**
+ * A browser test file's world: a PGlite database made ready by `prepare`, Patchwork listening on a free port
+ * and Chromium, set up before the file's tests and torn down after. Read its fields inside tests.
+ */
+export function browserApp(prepare: (database: TestDatabase) => Promise<void>) {
+  const harness = {} as { database: TestDatabase; app: FastifyInstance; browser: Browser; base: string };
+  beforeAll(async () => {
+    harness.database = await createTestDatabase('pglite');
+    await prepare(harness.database);
+    harness.app = await startTestApp(harness.database);
+    await harness.app.listen({ port: 0, host: '127.0.0.1' });
+    harness.base = `http://127.0.0.1:${(harness.app.server.address() as AddressInfo).port}`;
+    harness.browser = await launchBrowser();
+  });
+  afterAll(async () => {
+    await harness.browser?.close();
+    await harness.app?.close();
+    await harness.database?.drop();
+  });
+  return harness;
 }
 
 /** Signs in through the page, as a person would; returns once the browser has left the sign-in page. */
