@@ -13,7 +13,7 @@ import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/b
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
   const harness = browserApp(async (database) => {
     await seedPeople(database);
-    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
+    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'lookup.lsoa11-lsoa21', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
     for (const vintage of ['lsoa11', 'lsoa21']) await importBoundaries(database.db, path.resolve(`tests/fixtures/boundaries/${vintage}/E08000035.geojson.gz`), cliActor);
   });
 

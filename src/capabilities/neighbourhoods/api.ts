@@ -75,7 +75,7 @@ export const neighbourhoodApi: FastifyPluginAsync = async (root) => {
           200: summarySchema.extend({
             version: z.object({ version: z.number().int(), method: z.enum(neighbourhoodMethods), memberVintage: z.string().nullable(), memberCodes: z.array(z.string()).nullable(), areaSqKm: z.number(), repairNote: z.string().nullable(), note: z.string().nullable(), createdAt: z.string() }),
             edition: z.string(),
-            population: z.number(),
+            population: z.number().nullable().describe('null when the edition’s population figures are not loaded'),
             domains: z.array(z.object({ key: z.string(), label: z.string(), averageScore: z.number().nullable(), peopleByDecile: z.array(z.number()).length(10).describe('People counted in each national decile; index 0 = decile 1 (most deprived)') })),
             lsoas: z.array(z.object({ code: z.string(), name: z.string(), share: z.number(), areaShare: z.number(), method: z.enum(apportionmentMethods), population: z.number().nullable(), counted: z.number().nullable() })),
           }),

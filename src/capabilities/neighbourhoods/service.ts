@@ -210,7 +210,8 @@ export type NeighbourhoodProfile = {
   edition: Edition;
   lsoas: ApportionedLsoa[];
   /** People counted: each LSOA's population times its share. */
-  population: number;
+  /** People counted: each LSOA's population times its share; null when the edition's population figures are not loaded. */
+  population: number | null;
   /** For each index or domain: the population-weighted average score and the people in each national decile. */
   domains: { key: string; label: string; averageScore: number | null; peopleByDecile: number[]; covered: number }[];
   /** The district holding most of its people, for comparison. */
@@ -243,7 +244,7 @@ export async function neighbourhoodProfile(db: Db, versionId: string, edition: E
   }
   const lsoas = [...byCode.values()];
   const counted = lsoas.filter((l) => l.share > 0);
-  const population = counted.reduce((sum, l) => sum + (l.counted ?? 0), 0);
+  const population = counted.some((l) => l.counted !== null) ? counted.reduce((sum, l) => sum + (l.counted ?? 0), 0) : null;
   const figures = domains.map((d) => {
     const peopleByDecile = Array.from({ length: 10 }, () => 0);
     let weighted = 0;
