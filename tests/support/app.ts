@@ -85,9 +85,10 @@ export class Client {
   }
 
   /** Posts a form the way a browser would, with the CSRF token from the last page unless told not to. */
-  async post(url: string, form: Record<string, string> = {}, { csrf = true } = {}): Promise<LightMyRequestResponse> {
+  async post(url: string, form: Record<string, string | string[]> = {}, { csrf = true } = {}): Promise<LightMyRequestResponse> {
     if (csrf && !this.csrfToken) await this.get('/');
-    const body = new URLSearchParams({ ...(csrf ? { _csrf: this.csrfToken! } : {}), ...form }).toString();
+    // A list is sent as the same field repeated, as ticked checkboxes are.
+    const body = new URLSearchParams(Object.entries({ ...(csrf ? { _csrf: this.csrfToken! } : {}), ...form }).flatMap(([k, v]) => [v].flat().map((one) => [k, one]))).toString();
     return this.remember(
       await this.app.inject({
         method: 'POST',

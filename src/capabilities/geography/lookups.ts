@@ -10,6 +10,7 @@ import { areaLookups, areas, areaVintages, type AreaType } from './schema.ts';
 export const knownVintages: Record<string, { type: AreaType; year: number; label: string; pattern: RegExp }> = {
   lsoa11: { type: 'lsoa', year: 2011, label: 'LSOA (2011)', pattern: /^E01\d{6}$/ },
   lsoa21: { type: 'lsoa', year: 2021, label: 'LSOA (2021)', pattern: /^E01\d{6}$/ },
+  msoa21: { type: 'msoa', year: 2021, label: 'MSOA (2021), House of Commons Library names', pattern: /^E02\d{6}$/ },
   ward19: { type: 'ward', year: 2019, label: 'Electoral ward (December 2019)', pattern: /^E05\d{6}$/ },
   ward22: { type: 'ward', year: 2022, label: 'Electoral ward (2022)', pattern: /^E05\d{6}$/ },
   ward24: { type: 'ward', year: 2024, label: 'Electoral ward (2024)', pattern: /^E05\d{6}$/ },

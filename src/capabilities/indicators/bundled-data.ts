@@ -6,6 +6,7 @@ import type { Db } from '../../platform/db/database.ts';
 import { deriveLookups, importBoundaries } from '../geography/boundaries.ts';
 import { importCentroids } from '../geography/centroids.ts';
 import { importLookup } from '../geography/lookups.ts';
+import { importMsoaNames } from '../geography/msoa-names.ts';
 import { importPostcodes } from '../geography/postcodes.ts';
 import { importIodEdition } from './iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from './population.ts';
@@ -54,6 +55,7 @@ const postcodeFiles = ['NSPL_NOV_2021_HX.csv.gz', 'NSPL_NOV_2021_SR.csv.gz', 'NS
 export const bundledSteps: Step[] = [
   { id: 'lookup.lsoa11-ward19-lad19', part: 'tables', label: 'LSOA (2011) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_WD19_LAD19_EW_best_fit.csv.gz'), a) },
   { id: 'lookup.lsoa21-ward24-lad24', part: 'tables', label: 'LSOA (2021) → ward → LAD lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA21_WD24_LAD24_EW_best_fit.csv.gz'), a) },
+  { id: 'names.msoa21', part: 'tables', label: 'MSOA (2021) names, House of Commons Library', run: (db, a) => importMsoaNames(db, file('ons_codes/msoa_la.csv.gz'), a) },
   { id: 'lookup.lsoa11-lsoa21', part: 'tables', label: 'LSOA (2011) → LSOA (2021) lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_LSOA21_LAD22_EW.csv.gz'), a) },
   { id: 'lookup.lsoa11-ccg20', part: 'tables', label: 'LSOA (2011) → CCG lookup', run: (db, a) => importLookup(db, file('ons_lookups/LSOA11_CCG20_LAD20_EN.csv.gz'), a) },
   {

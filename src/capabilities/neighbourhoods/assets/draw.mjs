@@ -9,7 +9,8 @@ function start(element) {
   const section = element.closest('[data-pw-draw-section]');
   const input = document.getElementById(data.input);
   const status = section.querySelector('[data-pw-draw-status]');
-  const how = document.querySelector(`input[name="how"][value="draw"]`);
+  // Drawing chooses the form's "draw" option (named by data-how where a form calls it something else).
+  const how = document.querySelector(`input[name="how"][value="${data.how ?? 'draw'}"]`);
   const [west, south, east, north] = data.bounds.split(',').map(Number);
   const corners = [];
   let map;
