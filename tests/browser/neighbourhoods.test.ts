@@ -7,13 +7,13 @@ import { queryRows } from '../../src/platform/db/database.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
 import { emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
-import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, newPage, signInAs } from '../support/browser.ts';
 
 /** Making neighbourhoods in a real browser (issue 5): from wards, by drawing, by uploading; axe on every page. */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
   const harness = browserApp(async (database) => {
     await seedPeople(database);
-    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'lookup.lsoa11-lsoa21', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
+    await loadBundledSteps(database.db, ['lookup.lsoa11-ward19-lad19', 'lookup.lsoa21-ward24-lad24', 'names.msoa21', 'lookup.lsoa11-lsoa21', 'population.iod2019', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025', 'centroids.lsoa11']);
     for (const vintage of ['lsoa11', 'lsoa21']) await importBoundaries(database.db, path.resolve(`tests/fixtures/boundaries/${vintage}/E08000035.geojson.gz`), cliActor);
   });
 
@@ -95,4 +95,91 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     expect(await page.locator('body').textContent()).toMatch(/made from an uploaded boundary/);
     await page.context().close();
   });
+
+  /** Presses Tab until the element is focused, as someone using only a keyboard would. */
+  async function tabTo(page: Page, selector: string) {
+    for (let i = 0; i < 400; i++) {
+      if (await page.locator(selector).evaluate((e) => e === document.activeElement)) return;
+      await page.keyboard.press('Tab');
+    }
+    throw new Error(`Tab never reached ${selector}`);
+  }
+
+  it('asks residents where their neighbourhood is: answers without an account (by keyboard, without the map), then where they agree becomes a neighbourhood', async () => {
+    const member = await signedIn();
+    await member.goto(`${harness.base}/resident-mapping`);
+    await checkPage(member, 'resident-mapping-list');
+    await member.getByRole('link', { name: /^Ask residents, for / }).click();
+    await member.getByLabel('The place you are asking about').fill('Headingley');
+    await member.getByLabel('District code').fill('E08000035');
+    await member.getByLabel('Anyone (public)').check();
+    await checkPage(member, 'resident-mapping-new');
+    await member.getByRole('button', { name: 'Open the question' }).click();
+    await expect.poll(() => member.locator('h1').textContent()).toBe('Where residents say Headingley is');
+    const askPath = (await member.locator('a[href^="/have-your-say/"]').getAttribute('href'))!;
+    expect(await member.locator('body').textContent()).toContain('The summary appears once at least 5 people have answered');
+
+    // A resident with only a keyboard: choose places from the list, two places and an anchor, and send.
+    const resident = await newPage(harness.browser);
+    await resident.goto(`${harness.base}${askPath}`);
+    await checkPage(resident, 'resident-ask');
+    const places = resident.locator('input[name="places"]');
+    const [first, second] = [await places.nth(0).getAttribute('id'), await places.nth(1).getAttribute('id')];
+    await tabTo(resident, 'input[name="how"][value="places"]');
+    await resident.keyboard.press('Space');
+    await tabTo(resident, `#${first}`);
+    await resident.keyboard.press('Space');
+    await tabTo(resident, `#${second}`);
+    await resident.keyboard.press('Space');
+    await tabTo(resident, 'input[name="anchors"][value="school"]');
+    await resident.keyboard.press('Space');
+    await tabTo(resident, 'form[method="post"] button.govuk-button:not([type="button"])');
+    await resident.keyboard.press('Enter');
+    await expect.poll(() => resident.locator('h1').textContent()).toContain('Thank you');
+    await checkPage(resident, 'resident-thanks');
+
+    // A mistake is named and nothing is kept: a postcode Patchwork does not know.
+    await resident.goto(`${harness.base}${askPath}`);
+    await resident.getByLabel('Give a postcode and how far you would walk').check();
+    await resident.getByLabel('Postcode', { exact: true }).fill('ZZ1 1ZZ');
+    await resident.locator('input[name="minutes"][value="10"]').check();
+    await resident.getByRole('button', { name: 'Send my answer' }).click();
+    await expect.poll(() => resident.locator('.govuk-error-summary').textContent()).toMatch(/ZZ1 1ZZ (is not among|cannot be looked up)/);
+    await checkPage(resident, 'resident-ask-error');
+
+    // One draws on the map, by keyboard: three corners around the middle of the district.
+    await resident.goto(`${harness.base}${askPath}`);
+    const canvas = resident.locator('[data-pw-draw] canvas');
+    await canvas.waitFor();
+    await canvas.focus();
+    await resident.keyboard.press('Enter');
+    for (let i = 0; i < 3; i++) await resident.keyboard.press('ArrowRight');
+    await resident.keyboard.press('Enter');
+    for (let i = 0; i < 3; i++) await resident.keyboard.press('ArrowDown');
+    await resident.keyboard.press('Enter');
+    await expect.poll(() => resident.locator('[data-pw-draw-status]').textContent()).toContain('3 corners');
+    expect(await resident.locator('input[name="how"][value="map"]').isChecked()).toBe(true);
+    await resident.getByRole('button', { name: 'Send my answer' }).click();
+    await expect.poll(() => resident.locator('h1').textContent()).toContain('Thank you');
+
+    // Three more choose the first place, so it is in at least 4 of 5 answers.
+    for (let i = 0; i < 3; i++) {
+      await resident.goto(`${harness.base}${askPath}`);
+      await resident.getByLabel('Choose places from a list').check();
+      await places.nth(0).check();
+      await resident.getByRole('button', { name: 'Send my answer' }).click();
+      await expect.poll(() => resident.locator('h1').textContent()).toContain('Thank you');
+    }
+    await resident.context().close();
+
+    await member.reload();
+    await member.locator('svg.pw-consensus').waitFor();
+    expect(await member.locator('figcaption').first().textContent()).toMatch(/covered by at least 3 of the 5 answers/);
+    await checkPage(member, 'resident-mapping-results');
+    await member.getByRole('button', { name: 'Make the neighbourhood' }).click();
+    await expect.poll(() => member.locator('h1').textContent()).toBe('Headingley (as residents see it)');
+    expect(await member.locator('body').textContent()).toMatch(/made from where residents agree/);
+    await checkPage(member, 'resident-neighbourhood-profile');
+    await member.context().close();
+  }, 300_000);
 });

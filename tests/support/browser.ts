@@ -51,7 +51,8 @@ export function browserApp(prepare: (database: TestDatabase) => Promise<void>) {
     await harness.app.listen({ port: 0, host: '127.0.0.1' });
     harness.base = `http://127.0.0.1:${(harness.app.server.address() as AddressInfo).port}`;
     harness.browser = await launchBrowser();
-  });
+    // Preparing real data (editions, populations, boundaries) on PGlite takes minutes when the machine is busy.
+  }, 600_000);
   afterAll(async () => {
     await harness.browser?.close();
     await harness.app?.close();

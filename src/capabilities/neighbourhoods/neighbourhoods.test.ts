@@ -122,6 +122,19 @@ describe.each(engines)('neighbourhoods on %s', (engine) => {
     expect(drawn.statusCode).toBe(303);
     expect((await member.get(String(drawn.headers.location))).body).toContain('The boundary was repaired when it was made: ');
 
+    // The API gives each the same: how it was made, every LSOA's share and how it was reckoned, and the people counted.
+    type Api = { sharing: string; version: { method: string; repairNote: string | null }; population: number; lsoas: { code: string; share: number; method: string; population: number; counted: number }[] };
+    const uploadedApi = (await app.inject(`/api/v1/neighbourhoods/${String(uploaded.headers.location).split('/').pop()}?edition=iod2019`)).json() as Api;
+    expect(uploadedApi.version).toMatchObject({ method: 'uploaded', repairNote: null });
+    expect(uploadedApi.lsoas.filter((l) => l.share > 0).map((l) => l.code).sort()).toEqual(lsoas.slice(0, 3).map((l) => l.code).sort());
+    expect(uploadedApi.lsoas.every((l) => l.method === 'population-weighted-centroid')).toBe(true);
+    expect(uploadedApi.population).toBeCloseTo(uploadedApi.lsoas.reduce((sum, l) => sum + l.population * l.share, 0), 6);
+    const drawnApi = (await app.inject(`/api/v1/neighbourhoods/${String(drawn.headers.location).split('/').pop()}?edition=iod2019`)).json() as Api;
+    expect(drawnApi.version.method).toBe('drawn');
+    expect(drawnApi.version.repairNote).toMatch(/crosses itself/);
+    // The bow-tie lies over the first LSOA, which counts wholly or not at all by where its centroid falls.
+    expect([0, 1]).toContain(drawnApi.lsoas.find((l) => l.code === lsoas[0]!.code)?.share);
+
     const outside = await member.postFile('/organisations/test-org/neighbourhoods', { ...details, name: 'Paris', how: 'upload' }, { field: 'file', filename: 'paris.geojson', content: JSON.stringify({ type: 'Polygon', coordinates: [[[2.3, 48.8], [2.4, 48.8], [2.4, 48.9], [2.3, 48.8]]] }) });
     expect(outside.statusCode).toBe(400);
     expect(outside.body).toMatch(/England/);

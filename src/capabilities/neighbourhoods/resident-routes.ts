@@ -174,9 +174,9 @@ export const residentRoutes: FastifyPluginAsync = async (root) => {
         errors,
         drawMap: outlines ? { tiles: `/tiles/lsoa21/{z}/{x}/{y}.mvt?v=${encodeURIComponent(await tiles.version(outlines))}`, layer: 'lsoa21', bounds: bounds.map((v) => v.toFixed(4)).join(',') } : null,
         howItems: [
-          { value: 'places', text: 'Choose places from a list', checked: how === 'places' },
-          { value: 'walk', text: 'Give a postcode and how far you would walk', checked: how === 'walk' },
           { value: 'map', text: 'Draw it on a map', hint: { text: 'With a mouse, touch, or the arrow keys and Enter' }, checked: how === 'map' },
+          { value: 'walk', text: 'Give a postcode and how far you would walk', checked: how === 'walk' },
+          { value: 'places', text: 'Choose places from a list', checked: how === 'places' },
         ],
         placeItems: (await placesOf(db(), mapping.ladCode)).map((p) => ({ value: p.code, text: p.name, checked: chosen.has(p.code) })),
         minuteItems: walkMinutes.map((m) => ({ value: String(m), text: `${m} minutes (about ${(m * metresPerMinute).toLocaleString('en-GB')} metres)`, checked: text(values, 'minutes') === String(m) })),
