@@ -8,6 +8,7 @@ import { sharingLevels } from '../indicators/schema.ts';
 import { findEdition } from '../indicators/service.ts';
 import { apportionmentMethods, neighbourhoodMethods, neighbourhoodPurposes } from './schema.ts';
 import { findNeighbourhood, neighbourhoodProfile, versionsOf, visibleNeighbourhoods, type Neighbourhood } from './service.ts';
+import { neighbourhoodIndexPositions, neighbourhoodLocalData } from './profile-extras.ts';
 
 /**
  * The neighbourhood pages' data as JSON (and CSV). Callers are who the session cookie says and see what the
@@ -78,13 +79,56 @@ export const neighbourhoodApi: FastifyPluginAsync = async (root) => {
             population: z.number().nullable().describe('null when the edition’s population figures are not loaded'),
             domains: z.array(z.object({ key: z.string(), label: z.string(), averageScore: z.number().nullable(), peopleByDecile: z.array(z.number()).length(10).describe('People counted in each national decile; index 0 = decile 1 (most deprived)') })),
             lsoas: z.array(z.object({ code: z.string(), name: z.string(), share: z.number(), areaShare: z.number(), method: z.enum(apportionmentMethods), population: z.number().nullable(), counted: z.number().nullable() })),
+            localData: z
+              .array(
+                z.object({
+                  indicator: z.object({ id: z.string(), label: z.string(), unit: z.string(), period: z.string(), vintage: z.string(), sharing: z.enum(sharingLevels), owner: z.object({ slug: z.string(), name: z.string() }).nullable() }),
+                  publishedFor: z.string().describe('The geography it was uploaded at, in words'),
+                  method: z.enum(['sum', 'population-weighted-mean', 'not apportionable']).describe('sum: Σ value × share over its LSOAs; population-weighted-mean: weights mid-2020 population × share; not apportionable: published for wards or districts, which cannot be split'),
+                  value: z.number().nullable().describe('null when not apportionable or when none of its LSOAs has a value'),
+                  covered: z.number().int().nullable().describe('How many of its LSOAs (in the indicator’s LSOA geography) have a value; missing ones are never counted as 0'),
+                  of: z.number().int().nullable().describe('How many LSOAs of that geography it counts (share above 0)'),
+                  withoutPopulation: z.number().int().nullable().describe('For a rate: LSOAs with a value but no population estimate, left out of the average'),
+                  areasTouched: z.number().int().nullable().describe('Not apportionable: the areas of its geography that the neighbourhood’s LSOAs lie in'),
+                  areasWithValue: z.number().int().nullable(),
+                }),
+              )
+              .describe('Local indicators shared with the caller with a value for any area it covers'),
+            compositeIndexes: z
+              .array(
+                z.object({
+                  index: z.object({ id: z.string(), name: z.string(), owner: z.object({ slug: z.string(), name: z.string() }), edition: z.string(), level: z.enum(['ward', 'lsoa']) }),
+                  scored: z.number().int().describe('How many LSOAs or wards the index scores in all'),
+                  averageScore: z.number().nullable().describe('LSOA indexes: the mean score of its scored LSOAs weighted by people counted; null for ward indexes (a ward’s score is for the whole ward) or when population figures are missing'),
+                  inLowestFifth: z.number().int().describe('Its LSOAs (or the wards they lie in) in the lowest-scoring fifth of all the index scores'),
+                  unscored: z.number().int().describe('Its LSOAs (or wards) the index covers but cannot score for missing inputs'),
+                  outside: z.number().int().describe('Its LSOAs (or wards) outside the index’s districts'),
+                  peopleScored: z.number().nullable(),
+                  peopleInLowestFifth: z.number().nullable(),
+                  peopleUnscored: z.number().nullable(),
+                  shareInLowestFifth: z.number().nullable().describe('peopleInLowestFifth ÷ peopleScored'),
+                  areas: z.array(
+                    z.object({
+                      code: z.string(),
+                      name: z.string(),
+                      people: z.number().nullable().describe('The neighbourhood’s people in it: population × share, summed over its LSOAs in a ward'),
+                      rank: z.number().int().nullable(),
+                      score: z.number().nullable(),
+                      missing: z.number().int().describe('How many of the index’s inputs it has no value for'),
+                      inLowestFifth: z.boolean(),
+                    }),
+                  ),
+                }),
+              )
+              .describe('Composite indexes of this edition shared with the caller that cover any of its LSOAs'),
           }),
           404: problem,
         },
       },
     },
     async (request, reply) => {
-      const neighbourhood = await findNeighbourhood(db(), await viewerOf(db(), request.user), request.params.neighbourhoodId);
+      const viewer = await viewerOf(db(), request.user);
+      const neighbourhood = await findNeighbourhood(db(), viewer, request.params.neighbourhoodId);
       if (!neighbourhood) return problemFor(request, reply, 404, 'Neighbourhood not found', `No neighbourhood ${request.params.neighbourhoodId} is shared with you.`);
       const edition = await findEdition(db(), request.query.edition);
       if (!edition) return problemFor(request, reply, 404, 'Edition not found', `No edition "${request.query.edition ?? ''}" is loaded.`);
@@ -100,6 +144,26 @@ export const neighbourhoodApi: FastifyPluginAsync = async (root) => {
         population: profile.population,
         domains: profile.domains.filter((d) => d.covered).map(({ key, label, averageScore, peopleByDecile }) => ({ key, label, averageScore, peopleByDecile })),
         lsoas,
+        localData: (await neighbourhoodLocalData(db(), viewer, version.id)).map((d) => ({
+          indicator: { id: d.indicator.id, label: d.indicator.label, unit: d.indicator.unit, period: d.indicator.period, vintage: d.indicator.vintage, sharing: d.indicator.sharing, owner: d.indicator.ownerSlug && d.indicator.ownerName ? { slug: d.indicator.ownerSlug, name: d.indicator.ownerName } : null },
+          publishedFor: d.publishedFor,
+          ...(d.kind === 'apportioned'
+            ? { method: d.method, value: d.value, covered: d.covered, of: d.of, withoutPopulation: d.withoutPopulation, areasTouched: null, areasWithValue: null }
+            : { method: 'not apportionable' as const, value: null, covered: null, of: null, withoutPopulation: null, areasTouched: d.areasTouched, areasWithValue: d.areasWithValue }),
+        })),
+        compositeIndexes: (await neighbourhoodIndexPositions(db(), viewer, version.id, edition)).map((p) => ({
+          index: { id: p.index.id, name: p.index.name, owner: { slug: p.index.ownerSlug, name: p.index.ownerName }, edition: p.index.editionId, level: p.level },
+          scored: p.scored,
+          averageScore: p.averageScore,
+          inLowestFifth: p.inLowestFifth,
+          unscored: p.unscored,
+          outside: p.outside,
+          peopleScored: p.peopleScored,
+          peopleInLowestFifth: p.peopleInLowestFifth,
+          peopleUnscored: p.peopleUnscored,
+          shareInLowestFifth: p.shareInLowestFifth,
+          areas: p.units,
+        })),
       };
     },
   );

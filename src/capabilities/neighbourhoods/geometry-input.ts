@@ -103,19 +103,99 @@ const supportedList = 'British National Grid (EPSG:27700), WGS 84 (EPSG:4326), E
  * the same way, as GeoJSON. Throws BoundaryUploadError for anything Patchwork cannot take.
  */
 export async function readBoundaryUpload(bytes: Buffer | Uint8Array, filename: string): Promise<BoundaryUpload> {
+  return kindOfUpload(bytes, filename) === 'zip' ? readShapefileZip(bytes) : readGeoJson(bytes);
+}
+
+/** Whether an upload is a zip (a shapefile) or GeoJSON, refusing what is neither, empty or too large. */
+function kindOfUpload(bytes: Buffer | Uint8Array, filename: string): 'zip' | 'geojson' {
   if (bytes.byteLength === 0) throw new BoundaryUploadError('empty-file', 'The selected file is empty');
   if (bytes.byteLength > boundaryLimits.fileBytes) {
     throw new BoundaryUploadError('too-large', `The selected file must be smaller than ${megabytes(boundaryLimits.fileBytes)}: this one is ${(bytes.byteLength / (1024 * 1024)).toFixed(1)} MB. Simplify the boundary or upload fewer features`);
   }
   const extension = /\.([a-z0-9]+)$/i.exec(filename)?.[1]?.toLowerCase() ?? '';
   const isZip = bytes[0] === 0x50 && bytes[1] === 0x4b && bytes[2] === 0x03 && bytes[3] === 0x04;
-  if (isZip) return readShapefileZip(bytes);
+  if (isZip) return 'zip';
   if (extension === 'zip') throw new BoundaryUploadError('unreadable', 'The selected file is not a readable zip file');
   if (extension === 'shp' || extension === 'dbf' || extension === 'shx' || extension === 'prj') {
     throw new BoundaryUploadError('wrong-type', 'Upload a shapefile as one zip file holding its .shp, .shx, .dbf and .prj files');
   }
-  if (['geojson', 'json', ''].includes(extension) || firstNonSpace(bytes) === '{') return readGeoJson(bytes);
+  if (['geojson', 'json', ''].includes(extension) || firstNonSpace(bytes) === '{') return 'geojson';
   throw new BoundaryUploadError('wrong-type', 'The selected file must be GeoJSON (.geojson or .json) or a zipped shapefile (.zip)');
+}
+
+/** One area of a file of many, kept apart from the others with what the file says about it. */
+export type BoundaryFeature = {
+  /** Its place in the file, from 1 (features of a GeoJSON file, records of a shapefile). */
+  number: number;
+  /** The feature's GeoJSON properties, or the record's row of the shapefile's .dbf table. */
+  properties: Record<string, unknown>;
+  /** Its polygons as given (2D), in the coordinate system `srid`. */
+  geometry: BoundaryGeometry;
+};
+
+export type BoundaryFeatures = {
+  features: BoundaryFeature[];
+  /** EPSG code of the coordinates. */
+  srid: number;
+  /** Corners over all the features. */
+  vertices: number;
+  /** Every property name any feature has, in the order first met. */
+  propertyNames: string[];
+  format: 'geojson' | 'shapefile';
+};
+
+/**
+ * Reads a file of many areas (every PCN of a district, say) keeping each feature or shapefile record apart
+ * with its properties, where readBoundaryUpload merges them into one boundary. The same checks and limits
+ * apply (size, polygons only, features, corners over the whole file, coordinate system); a bare geometry is
+ * refused, since it has no properties to name its area by. `label` names a feature in messages, so a
+ * problem can be traced to the area it is in. Nothing is written; each geometry still needs toValidBoundary.
+ */
+export async function readBoundaryFeatures(bytes: Buffer | Uint8Array, filename: string, label: (feature: { number: number; properties: Record<string, unknown> }) => string = ({ number }) => `Feature ${number}`): Promise<BoundaryFeatures> {
+  const kind = kindOfUpload(bytes, filename);
+  let rows: { geometry: unknown; properties: Record<string, unknown> }[];
+  let srid: number;
+  if (kind === 'zip') {
+    const { shp, srid: declared, dbf, cpg } = await unzipShapefile(bytes, true);
+    srid = declared;
+    const records = await shapefileRecords(shp);
+    let table: Record<string, unknown>[];
+    try {
+      // shpjs's own reader of the .dbf (parsedbf), with the .cpg's code page where there is one. Its types
+      // (src/types/shpjs.d.ts) declare only parseShp, so the module is cast here.
+      const { parseDbf } = (await import('shpjs')) as unknown as { parseDbf: (dbf: Uint8Array, cpg?: string) => Record<string, unknown>[] };
+      table = parseDbf(dbf!, cpg);
+    } catch (error) {
+      throw new BoundaryUploadError('unreadable', `The .dbf file in the zip is not a readable table of the shapes' attributes (${(error as Error).message})`, { cause: error });
+    }
+    if (table.length !== records.length) {
+      throw new BoundaryUploadError('unreadable', `The shapefile's .dbf table has ${thousands(table.length)} rows but its .shp file has ${thousands(records.length)} shapes: they must match, one row for each shape`);
+    }
+    checkFeatureCount(records.length, 'layer');
+    rows = records.map((geometry, i) => ({ geometry, properties: table[i] ?? {} }));
+  } else {
+    const document = parseGeoJson(bytes);
+    if (document.type === 'FeatureCollection') {
+      if (!Array.isArray(document.features)) throw new BoundaryUploadError('unreadable', 'The selected file is not valid GeoJSON: its FeatureCollection has no list of features');
+      checkFeatureCount(document.features.length, 'layer');
+      rows = document.features.map((feature, i) => featureWithProperties(feature, `Feature ${i + 1}`));
+    } else if (document.type === 'Feature') {
+      rows = [featureWithProperties(document, 'The feature')];
+    } else {
+      throw new BoundaryUploadError('wrong-type', 'The selected file must hold a FeatureCollection: each feature an area, with properties giving its name (a bare geometry has nowhere to put a name)');
+    }
+    srid = sridOfGeoJson(document);
+  }
+  const shapes = rows.map((row, i) => ({ label: label({ number: i + 1, properties: row.properties }), geometry: row.geometry }));
+  const { parts, vertices } = collectPolygons(shapes, srid, kind === 'zip' ? 'shapefile' : 'geojson', 'The file');
+  const propertyNames = [...new Set(rows.flatMap((r) => Object.keys(r.properties)))];
+  return { features: rows.map((row, i) => ({ number: i + 1, properties: row.properties, geometry: parts[i]! })), srid, vertices, propertyNames, format: kind === 'zip' ? 'shapefile' : 'geojson' };
+}
+
+function featureWithProperties(feature: unknown, label: string): { geometry: unknown; properties: Record<string, unknown> } {
+  const { geometry } = featureShape(feature, label);
+  const properties = (feature as Json).properties;
+  return { geometry, properties: isObject(properties) ? properties : {} };
 }
 
 function firstNonSpace(bytes: Uint8Array): string {
@@ -134,20 +214,7 @@ type Json = Record<string, unknown>;
 type Shape = { label: string; geometry: unknown };
 
 function readGeoJson(bytes: Uint8Array): BoundaryUpload {
-  let text: string;
-  try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a byte-order mark
-  } catch {
-    throw new BoundaryUploadError('unreadable', 'The selected file is not GeoJSON: it is not UTF-8 text');
-  }
-  let document: unknown;
-  try {
-    document = JSON.parse(text);
-  } catch (error) {
-    throw new BoundaryUploadError('unreadable', `The selected file is not valid GeoJSON: ${(error as Error).message}`);
-  }
-  if (!isObject(document)) throw new BoundaryUploadError('wrong-type', 'The selected file is not GeoJSON: it must hold a FeatureCollection, a Feature, a Polygon or a MultiPolygon');
-
+  const document = parseGeoJson(bytes);
   let shapes: Shape[];
   switch (document.type) {
     case 'FeatureCollection': {
@@ -178,7 +245,26 @@ function readGeoJson(bytes: Uint8Array): BoundaryUpload {
       throw new BoundaryUploadError('wrong-type', `The selected file is not GeoJSON: it must hold a FeatureCollection, a Feature, a Polygon or a MultiPolygon${typeof document.type === 'string' ? `, not a ${document.type.slice(0, 40)}` : ''}`);
   }
   const srid = sridOfGeoJson(document);
-  return { ...collectPolygons(shapes, srid, 'geojson'), srid, features: shapes.length, format: 'geojson' };
+  const { geometry, vertices } = collectPolygons(shapes, srid, 'geojson');
+  return { geometry, vertices, srid, features: shapes.length, format: 'geojson' };
+}
+
+/** The file as a JSON object, refusing what is not UTF-8 JSON text holding an object. */
+function parseGeoJson(bytes: Uint8Array): Json {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes); // drops a byte-order mark
+  } catch {
+    throw new BoundaryUploadError('unreadable', 'The selected file is not GeoJSON: it is not UTF-8 text');
+  }
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch (error) {
+    throw new BoundaryUploadError('unreadable', `The selected file is not valid GeoJSON: ${(error as Error).message}`);
+  }
+  if (!isObject(document)) throw new BoundaryUploadError('wrong-type', 'The selected file is not GeoJSON: it must hold a FeatureCollection, a Feature, a Polygon or a MultiPolygon');
+  return document;
 }
 
 function isObject(value: unknown): value is Json {
@@ -190,10 +276,15 @@ function featureShape(feature: unknown, label: string): Shape {
   return { label, geometry: feature.geometry };
 }
 
-function checkFeatureCount(n: number): void {
+function checkFeatureCount(n: number, of: 'boundary' | 'layer' = 'boundary'): void {
   if (n === 0) throw new BoundaryUploadError('no-area', 'The selected file has no features: it must hold at least one polygon');
   if (n > boundaryLimits.features) {
-    throw new BoundaryUploadError('too-many-features', `The selected file has ${thousands(n)} features: a boundary can be made of at most ${thousands(boundaryLimits.features)}. Merge them first or upload fewer`);
+    throw new BoundaryUploadError(
+      'too-many-features',
+      of === 'boundary'
+        ? `The selected file has ${thousands(n)} features: a boundary can be made of at most ${thousands(boundaryLimits.features)}. Merge them first or upload fewer`
+        : `The selected file has ${thousands(n)} features: a layer can have at most ${thousands(boundaryLimits.features)} areas. Upload fewer, such as one district's at a time`,
+    );
   }
 }
 
@@ -232,7 +323,20 @@ function sridOfGeoJson(document: Json): number {
 const shapeTypeNames: Record<number, string> = { 1: 'points', 3: 'lines', 8: 'points', 11: 'points', 13: 'lines', 18: 'points', 21: 'points', 23: 'lines', 28: 'points', 31: 'a multipatch' };
 
 async function readShapefileZip(bytes: Uint8Array): Promise<BoundaryUpload> {
-  const wanted = /\.(shp|prj)$/i; // the geometry and its coordinate system: nothing else is read
+  const { shp, srid } = await unzipShapefile(bytes, false);
+  const rows = await shapefileRecords(shp);
+  const shapes = rows.flatMap((geometry, i) => (geometry === null ? [] : [{ label: `Shape ${i + 1}`, geometry }]));
+  checkFeatureCount(shapes.length);
+  const { geometry, vertices } = collectPolygons(shapes, srid, 'shapefile');
+  return { geometry, vertices, srid, features: shapes.length, format: 'shapefile' };
+}
+
+/**
+ * The one shapefile in a zip: its .shp and the EPSG code its .prj names, and with `withTable` its .dbf (the
+ * attributes, needed to name each area of a layer) and .cpg (the .dbf's code page). Nothing else is unzipped.
+ */
+async function unzipShapefile(bytes: Uint8Array, withTable: boolean): Promise<{ shp: Uint8Array; srid: number; dbf?: Uint8Array; cpg?: string }> {
+  const wanted = withTable ? /\.(shp|prj|dbf|cpg)$/i : /\.(shp|prj)$/i;
   const shpNames: string[] = [];
   let unzipped = 0;
   let files: Record<string, Uint8Array>;
@@ -273,7 +377,17 @@ async function readShapefileZip(bytes: Uint8Array): Promise<BoundaryUpload> {
     const name = wktName(wkt);
     throw new BoundaryUploadError('crs-unknown', `The shapefile's coordinate system${name ? ` (${name.slice(0, 80)})` : ''} is not one Patchwork recognises. Save it in ${supportedList}`);
   }
+  if (!withTable) return { shp, srid };
+  const dbf = sibling('dbf');
+  if (!dbf) {
+    throw new BoundaryUploadError('wrong-type', `The zip file has no .dbf file for ${shpName.split('/').pop()}: it holds each area's name and code, so include the .dbf file saved with the shapefile`);
+  }
+  const cpg = sibling('cpg');
+  return { shp, srid, dbf, cpg: cpg ? new TextDecoder().decode(cpg).trim() : undefined };
+}
 
+/** Every record of a .shp file, in order: its geometry as GeoJSON with the coordinates as stored, or null for a null shape. */
+async function shapefileRecords(shp: Uint8Array): Promise<unknown[]> {
   if (shp.byteLength < 100) throw new BoundaryUploadError('unreadable', 'The .shp file in the zip is not a readable shapefile: it is too short');
   const header = new DataView(shp.buffer, shp.byteOffset, shp.byteLength);
   if (header.getInt32(0, false) !== 9994) throw new BoundaryUploadError('unreadable', 'The .shp file in the zip is not a readable shapefile');
@@ -281,18 +395,14 @@ async function readShapefileZip(bytes: Uint8Array): Promise<BoundaryUpload> {
   if (shapeType !== 5 && shapeType !== 15 && shapeType !== 25) {
     throw new BoundaryUploadError('not-polygon', `The shapefile holds ${shapeTypeNames[shapeType] ?? `shapes of type ${shapeType}`}, not polygons: a boundary must be an area`);
   }
-  let rows: unknown[];
   try {
     // shpjs reads the records; given no projection it returns the coordinates as they are, for PostGIS to
     // reproject (with the datum shift proj4 would need the .prj to spell out, which ESRI .prj files do not).
     const { parseShp } = await import('shpjs');
-    rows = parseShp(header);
+    return parseShp(header);
   } catch (error) {
     throw new BoundaryUploadError('unreadable', `The .shp file in the zip is not a readable shapefile (${(error as Error).message})`, { cause: error });
   }
-  const shapes = rows.flatMap((geometry, i) => (geometry === null ? [] : [{ label: `Shape ${i + 1}`, geometry }]));
-  checkFeatureCount(shapes.length);
-  return { ...collectPolygons(shapes, srid, 'shapefile'), srid, features: shapes.length, format: 'shapefile' };
 }
 
 type WktNode = { keyword: string; args: (string | number | WktNode)[] };
@@ -423,10 +533,11 @@ export function sridOfPrj(wkt: string): number | undefined {
 // Polygons, corners and plausible coordinates
 
 /**
- * Checks every shape is a polygon of well-formed rings and gathers them, 2D, into one geometry; counts the
- * corners against the limit; and refuses coordinates that cannot be in the declared coordinate system.
+ * Checks every shape is a polygon of well-formed rings and gathers them, 2D, into one geometry (and each
+ * shape's own, in `parts`); counts the corners against the limit; and refuses coordinates that cannot be in
+ * the declared coordinate system.
  */
-function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'shapefile'): { geometry: BoundaryGeometry; vertices: number } {
+function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'shapefile', subject = 'The boundary'): { geometry: BoundaryGeometry; vertices: number; parts: BoundaryGeometry[] } {
   const notPolygons = shapes.filter((s) => !isObject(s.geometry) || (s.geometry.type !== 'Polygon' && s.geometry.type !== 'MultiPolygon'));
   if (notPolygons.length) {
     const first = notPolygons[0]!;
@@ -450,7 +561,7 @@ function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'sha
       if (vertices > boundaryLimits.vertices) {
         throw new BoundaryUploadError(
           'too-many-vertices',
-          `The boundary has more than ${thousands(boundaryLimits.vertices)} corners (points): simplify it first (in QGIS, Vector › Geometry Tools › Simplify, with a tolerance of a few metres)`,
+          `${subject} has more than ${thousands(boundaryLimits.vertices)} corners (points): simplify it first (in QGIS, Vector › Geometry Tools › Simplify, with a tolerance of a few metres)`,
         );
       }
       const out = ring.map((position: unknown): Position => {
@@ -470,17 +581,21 @@ function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'sha
       return out;
     });
   };
+  const asGeometry = (list: Position[][][]): BoundaryGeometry => (list.length === 1 ? { type: 'Polygon', coordinates: list[0]! } : { type: 'MultiPolygon', coordinates: list });
+  const parts: BoundaryGeometry[] = [];
   for (const { label, geometry } of shapes) {
     const g = geometry as Json;
-    if (g.type === 'Polygon') polygons.push(readPolygon(g.coordinates, label));
+    const own: Position[][][] = [];
+    if (g.type === 'Polygon') own.push(readPolygon(g.coordinates, label));
     else {
       if (!Array.isArray(g.coordinates) || g.coordinates.length === 0) throw bad(label, 'is a MultiPolygon with no polygons');
-      for (const polygon of g.coordinates) polygons.push(readPolygon(polygon, label));
+      for (const polygon of g.coordinates) own.push(readPolygon(polygon, label));
     }
+    for (const polygon of own) polygons.push(polygon);
+    parts.push(asGeometry(own));
   }
   checkPlausible(box, srid, format);
-  const geometry: BoundaryGeometry = polygons.length === 1 ? { type: 'Polygon', coordinates: polygons[0]! } : { type: 'MultiPolygon', coordinates: polygons };
-  return { geometry, vertices };
+  return { geometry: asGeometry(polygons), vertices, parts };
 }
 
 type Box = { minX: number; minY: number; maxX: number; maxY: number };

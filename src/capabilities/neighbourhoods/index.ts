@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Capability } from '../../platform/capability.ts';
 import { neighbourhoodApi } from './api.ts';
+import { layerRoutes } from './layer-routes.ts';
 import { overlapRoutes } from './overlap-routes.ts';
 import { residentRoutes } from './resident-routes.ts';
 import { neighbourhoodRoutes } from './routes.ts';
@@ -11,6 +12,8 @@ const routes: FastifyPluginAsync = async (app) => {
   await app.register(neighbourhoodApi);
   // Comparing footprints: /neighbourhoods/overlap (a static path, so it wins over /neighbourhoods/:neighbourhoodId) and its API.
   await app.register(overlapRoutes);
+  // Layers of areas imported from one file (every PCN of a district): the import form, a layer's page and its API.
+  await app.register(layerRoutes);
   // Asking residents where their neighbourhood is, and where they agree.
   await app.register(residentRoutes);
 };

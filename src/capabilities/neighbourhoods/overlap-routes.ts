@@ -8,6 +8,7 @@ import type { FormErrors } from '../../platform/web/forms.ts';
 import { problem, problemFor, sendCsv, wantsCsv } from '../indicators/routes.ts';
 import { valuesMapView, type MapValue, type MapView } from '../maps/view.ts';
 import { lowerFirst, overlapGeographies, overlapMatrix, OverlapError, parseGeographyRef, type GeographyRef, type OverlapCell, type OverlapMatrix, type OverlapUnit } from './overlap.ts';
+import { visibleLayers } from './layers.ts';
 import { visibleNeighbourhoods } from './service.ts';
 
 /**
@@ -24,7 +25,7 @@ const maxMapLsoas = 2500;
 const choice = z.string().trim().max(60, 'Choose a geography from the list').optional();
 const ladText = z.string().trim().max(20, 'Enter a district code such as E08000035').optional();
 const pageQuery = z.object({
-  a: choice.describe('ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21 or neighbourhood:<id>'),
+  a: choice.describe('ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21, neighbourhood:<id> or layer:<id>'),
   b: choice,
   lad: ladText,
   layout: z.enum(['auto', 'matrix', 'pairs'], { message: 'Layout must be auto, matrix or pairs' }).default('auto'),
@@ -79,12 +80,15 @@ export function overlapCsv(matrix: OverlapMatrix): string {
 
 const fileName = (a: string, b: string, lad: string | undefined) => `overlap-${a}-${b}-${lad ?? 'england'}.csv`.replace(/[^A-Za-z0-9._-]/g, '-');
 
-/** The choices of the form's two selects: the statutory geographies, then the neighbourhoods this viewer may see. */
+/** The choices of the form's two selects: the statutory geographies, then the layers and neighbourhoods this viewer may see. */
 async function geographyItems(db: Db, viewer: Viewer) {
   const neighbourhoods = await visibleNeighbourhoods(db, viewer, undefined, null);
+  const layers = await visibleLayers(db, viewer);
   return (selected: string | undefined) => [
     { value: '', text: 'Choose', selected: !selected },
     ...Object.entries(overlapGeographies).map(([value, g]) => ({ value, text: g.label, selected: value === selected })),
+    ...(layers.length ? [{ value: '', text: '— Layers of areas shared with you —', disabled: true }] : []),
+    ...layers.map((l) => ({ value: `layer:${l.id}`, text: `${l.name} (${l.ownerName}, ${l.areas.toLocaleString('en-GB')} ${l.areas === 1 ? 'area' : 'areas'})`, selected: `layer:${l.id}` === selected })),
     ...(neighbourhoods.length ? [{ value: '', text: '— Neighbourhoods shared with you —', disabled: true }] : []),
     ...neighbourhoods.map((n) => ({ value: `neighbourhood:${n.id}`, text: `${n.name} (${n.ownerName})`, selected: `neighbourhood:${n.id}` === selected })),
   ];
@@ -135,7 +139,7 @@ function glance(matrix: OverlapMatrix) {
   return [
     row('Rows', count(matrix.a)),
     row('Columns', count(matrix.b)),
-    row('LSOAs compared', `${matrix.scope.lsoas.toLocaleString('en-GB')} ${lsoaWords}${matrix.district ? ` in ${matrix.district.name} (${matrix.district.code})` : matrix.a.ref.kind === 'neighbourhood' || matrix.b.ref.kind === 'neighbourhood' ? ' touching the neighbourhood' : ' in England'}, in whole: ${amount(matrix.scope.population, matrix.scope.areaSqKm)}`),
+    row('LSOAs compared', `${matrix.scope.lsoas.toLocaleString('en-GB')} ${lsoaWords}${matrix.district ? ` in ${matrix.district.name} (${matrix.district.code})` : matrix.a.ref.kind === 'neighbourhood' || matrix.b.ref.kind === 'neighbourhood' ? ' touching the neighbourhood' : matrix.a.ref.kind === 'layer' || matrix.b.ref.kind === 'layer' ? ' touching the layer’s areas' : ' in England'}, in whole: ${amount(matrix.scope.population, matrix.scope.areaSqKm)}`),
     row('In the pairs', amount(matrix.total.population, matrix.total.areaSqKm)),
     row('People', matrix.population ? `${matrix.population.label} (${matrix.population.indicatorId})` : 'No population figures are loaded for these LSOAs'),
   ];
@@ -175,7 +179,7 @@ function pairRows(matrix: OverlapMatrix) {
 }
 
 const unitSchema = z.object({
-  code: z.string().describe('GSS code, or the neighbourhood’s id'),
+  code: z.string().describe('GSS code, or the neighbourhood’s id (for a layer, each area’s)'),
   name: z.string(),
   population: z.number().nullable().describe('The whole unit’s people (each LSOA counted by its weight), wherever they live'),
   areaSqKm: z.number().nullable().describe('The whole unit’s area; null when some of its LSOA boundaries are not loaded'),
@@ -213,7 +217,7 @@ const side = (s: OverlapMatrix['a']) => ({ geography: s.value, label: s.label, u
 function readRefs(a: string | undefined, b: string | undefined): { refs: [GeographyRef, GeographyRef] } | { field: 'a' | 'b'; message: string } {
   const refA = parseGeographyRef(a);
   const refB = parseGeographyRef(b);
-  const known = `${Object.keys(overlapGeographies).join(', ')} or neighbourhood:<id>`;
+  const known = `${Object.keys(overlapGeographies).join(', ')}, neighbourhood:<id> or layer:<id>`;
   if (!a) return { field: 'a', message: 'Choose the first geography' };
   if (!refA) return { field: 'a', message: `“${a}” is not a geography Patchwork can compare: choose ${known}` };
   if (!b) return { field: 'b', message: 'Choose the second geography' };
@@ -287,10 +291,10 @@ export const overlapRoutes: FastifyPluginAsync = async (root) => {
       schema: {
         tags: ['neighbourhoods'],
         summary:
-          'How the units of two geographies or definitions overlap, by people and by area: wards, districts, CCGs, 2011 or 2021 LSOAs, or a neighbourhood shared with the caller; within one district (lad) when either side is finer than districts and CCGs. JSON, or CSV of the pairs that overlap',
+          'How the units of two geographies or definitions overlap, by people and by area: wards, districts, CCGs, 2011 or 2021 LSOAs, a neighbourhood or a layer of areas (such as PCN footprints) shared with the caller; within one district (lad) when either side is finer than districts and CCGs. JSON, or CSV of the pairs that overlap',
         querystring: z.object({
-          a: z.string({ message: 'a is required: ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21 or neighbourhood:<id>' }).trim().max(60).describe('ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21 or neighbourhood:<id>'),
-          b: z.string({ message: 'b is required: ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21 or neighbourhood:<id>' }).trim().max(60).describe('The other geography, as a'),
+          a: z.string({ message: 'a is required: ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21, neighbourhood:<id> or layer:<id>' }).trim().max(60).describe('ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21, neighbourhood:<id> or layer:<id>'),
+          b: z.string({ message: 'b is required: ward19, ward24, ward25, lad19, lad24, ccg20, lsoa11, lsoa21, neighbourhood:<id> or layer:<id>' }).trim().max(60).describe('The other geography, as a'),
           lad: ladText.describe('A district code (E06–E09…): compare only the LSOAs of that district'),
           format: z.enum(['json', 'csv']).optional(),
         }),

@@ -1,6 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import type { Viewer } from '../../platform/auth/permissions.ts';
 import { queryRows, type Db } from '../../platform/db/database.ts';
+import { findLayer, layerAreas } from './layers.ts';
 import { findNeighbourhood } from './service.ts';
 
 /**
@@ -10,7 +11,7 @@ import { findNeighbourhood } from './service.ts';
  * Nothing is intersected as polygons. Every geography is expressed as weights on one common LSOA grid: rows
  * (LSOA, unit, weight) where the weight is the fraction of that LSOA counted in the unit. A statutory
  * geography reached by a best-fit lookup gives each LSOA wholly to its unit; LSOAs are themselves; a
- * neighbourhood gives each LSOA the share its version recorded. The overlap of unit A_i with unit B_j is then
+ * neighbourhood gives each LSOA the share its version recorded, and a layer is its areas, each a neighbourhood. The overlap of unit A_i with unit B_j is then
  * Σ over LSOAs of population × wA × wB (and the same with each LSOA's area), which works for geographies with
  * no boundaries at all (CCGs, 2019 wards) and counts every LSOA's people exactly once on each side.
  */
@@ -30,21 +31,21 @@ export const overlapGeographies = {
 } as const satisfies Record<string, { label: string; unit: string; lsoaVintage: LsoaVintage; coarse: boolean }>;
 export type OverlapVintage = keyof typeof overlapGeographies;
 
-export type GeographyRef = { kind: 'areas'; vintage: OverlapVintage } | { kind: 'neighbourhood'; id: string };
+export type GeographyRef = { kind: 'areas'; vintage: OverlapVintage } | { kind: 'neighbourhood'; id: string } | { kind: 'layer'; id: string };
 
 const uuidPattern = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const districtPattern = /^E0[6-9]\d{6}$/;
 
-/** A query value such as `ward19` or `neighbourhood:<uuid>`, or null when it names neither. */
+/** A query value such as `ward19`, `neighbourhood:<uuid>` or `layer:<uuid>`, or null when it names none of them. */
 export function parseGeographyRef(value: string | undefined | null): GeographyRef | null {
   const text = (value ?? '').trim();
   if (Object.hasOwn(overlapGeographies, text.toLowerCase())) return { kind: 'areas', vintage: text.toLowerCase() as OverlapVintage };
-  const match = /^neighbourhood:(.+)$/i.exec(text);
-  if (match && uuidPattern.test(match[1]!)) return { kind: 'neighbourhood', id: match[1]!.toLowerCase() };
+  const match = /^(neighbourhood|layer):(.+)$/i.exec(text);
+  if (match && uuidPattern.test(match[2]!)) return { kind: match[1]!.toLowerCase() as 'neighbourhood' | 'layer', id: match[2]!.toLowerCase() };
   return null;
 }
 
-export const refValue = (ref: GeographyRef) => (ref.kind === 'areas' ? ref.vintage : `neighbourhood:${ref.id}`);
+export const refValue = (ref: GeographyRef) => (ref.kind === 'areas' ? ref.vintage : `${ref.kind}:${ref.id}`);
 
 /** A request that cannot be answered: 400 when it makes no sense, 404 when what it names is not there (or not shared). */
 export class OverlapError extends Error {
@@ -85,9 +86,9 @@ export type OverlapCell = {
 export type OverlapSide = {
   ref: GeographyRef;
   value: string;
-  /** "Wards (December 2019)" or the neighbourhood's name. */
+  /** "Wards (December 2019)", or the neighbourhood's or layer's name. */
   label: string;
-  /** What one unit is called: "ward", "CCG", "neighbourhood". */
+  /** What one unit is called: "ward", "CCG", "neighbourhood", "area" (of a layer). */
   unit: string;
   units: OverlapUnit[];
   /** How it was put on the common LSOA grid. */
@@ -121,7 +122,12 @@ type ResolvedSide = {
   unit: string;
   native: LsoaVintage | null;
   neighbourhood: { id: string; name: string; versionId: string } | null;
+  /** A layer's areas, each a unit counted by its current version. */
+  layer: { id: string; name: string; areas: { id: string; name: string; versionId: string }[] } | null;
 };
+
+/** A side defined by its own shapes (a neighbourhood or a layer): no district is needed, its LSOAs are the scope. */
+const ownShapes = (side: ResolvedSide) => side.neighbourhood !== null || side.layer !== null;
 
 /** "Wards (2019)" → "wards (2019)", leaving initialisms ("NHS", "LSOAs") alone. */
 export const lowerFirst = (s: string) => (/^[A-Z][a-z]/.test(s) ? s.charAt(0).toLowerCase() + s.slice(1) : s);
@@ -131,14 +137,20 @@ const textList = (codes: string[]) => sql`${sql.param(codes)}::text[]`;
 async function resolveSide(db: Db, viewer: Viewer, ref: GeographyRef, field: 'a' | 'b'): Promise<ResolvedSide> {
   if (ref.kind === 'areas') {
     const g = overlapGeographies[ref.vintage];
-    return { ref, field, label: g.label, unit: g.unit, native: g.lsoaVintage, neighbourhood: null };
+    return { ref, field, label: g.label, unit: g.unit, native: g.lsoaVintage, neighbourhood: null, layer: null };
+  }
+  if (ref.kind === 'layer') {
+    const layer = await findLayer(db, viewer, ref.id);
+    if (!layer) throw new OverlapError(`No neighbourhood layer ${ref.id} is shared with you`, field, 404);
+    const areas = await layerAreas(db, viewer, layer.id, null);
+    return { ref, field, label: layer.name, unit: 'area', native: null, neighbourhood: null, layer: { id: layer.id, name: layer.name, areas: areas.map((a) => ({ id: a.id, name: a.name, versionId: a.versionId })) } };
   }
   const found = await findNeighbourhood(db, viewer, ref.id);
   // Not there, or not shared with this viewer: the same answer, so its existence does not leak.
   if (!found) throw new OverlapError(`No neighbourhood ${ref.id} is shared with you`, field, 404);
   const [version] = await queryRows<{ id: string }>(db, sql`select id from neighbourhood_versions where neighbourhood_id = ${found.id} and version = ${found.currentVersion}`);
   if (!version) throw new OverlapError(`No neighbourhood ${ref.id} is shared with you`, field, 404);
-  return { ref, field, label: found.name, unit: 'neighbourhood', native: null, neighbourhood: { id: found.id, name: found.name, versionId: version.id } };
+  return { ref, field, label: found.name, unit: 'neighbourhood', native: null, neighbourhood: { id: found.id, name: found.name, versionId: version.id }, layer: null };
 }
 
 /**
@@ -150,6 +162,11 @@ async function weightsOf(db: Db, side: ResolvedSide, grid: LsoaVintage, scope: s
   if (side.neighbourhood) {
     query = sql`select lsoa_code as lsoa, ${side.neighbourhood.id}::text as unit, share::float8 as w, area_share::float8 as wa
                 from neighbourhood_lsoas where version_id = ${side.neighbourhood.versionId} and lsoa_vintage = ${grid} and (share > 0 or area_share > 0)`;
+  } else if (side.layer) {
+    if (!side.layer.areas.length) return [];
+    query = sql`select l.lsoa_code as lsoa, v.neighbourhood_id::text as unit, l.share::float8 as w, l.area_share::float8 as wa
+                from neighbourhood_lsoas l join neighbourhood_versions v on v.id = l.version_id
+                where l.version_id = any(${sql.param(side.layer.areas.map((a) => a.versionId))}::uuid[]) and l.lsoa_vintage = ${grid} and (l.share > 0 or l.area_share > 0)`;
   } else {
     const vintage = (side.ref as Extract<GeographyRef, { kind: 'areas' }>).vintage;
     const native = overlapGeographies[vintage].lsoaVintage;
@@ -220,7 +237,7 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
   if (lad && !districtPattern.test(lad)) throw new OverlapError('Enter a district code such as E08000035 (E06, E07, E08 or E09 and six digits)', 'lad');
   const a = await resolveSide(db, viewer, aRef, 'a');
   const b = await resolveSide(db, viewer, bRef, 'b');
-  if (!lad && !a.neighbourhood && !b.neighbourhood && (needsDistrict(a) || needsDistrict(b))) {
+  if (!lad && !ownShapes(a) && !ownShapes(b) && (needsDistrict(a) || needsDistrict(b))) {
     throw new OverlapError(
       `${a.label} by ${b.label} for the whole of England is too large to show: enter a district code (such as E08000035 for Leeds) to compare them within one district`,
       'lad',
@@ -228,7 +245,7 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
   }
 
   // The common grid: the one both sides are on; 2011 LSOAs when they differ (2021 LSOAs convert to 2011
-  // ones by the recorded shares of area, not the other way round); a neighbourhood is on both.
+  // ones by the recorded shares of area, not the other way round); a neighbourhood or layer is on both.
   const latest = (await queryRows<{ v: LsoaVintage }>(db, sql`select lsoa_vintage as v from editions order by published_on desc limit 1`))[0]?.v;
   const grid: LsoaVintage = a.native && b.native ? (a.native === b.native ? a.native : 'lsoa11') : (a.native ?? b.native ?? latest ?? 'lsoa21');
   const notes: string[] = [];
@@ -251,12 +268,12 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
     district = { code: lad, name: named?.name ?? lad };
   }
 
-  // Without a district, the neighbourhood(s) are the scope: their LSOAs, and the units of the other side touching them.
+  // Without a district, the neighbourhood(s) or layer(s) are the scope: their LSOAs, and the units of the other side touching them.
   let rowsA: WeightRow[];
   let rowsB: WeightRow[];
-  if (!scope && (a.neighbourhood || b.neighbourhood)) {
-    const ownA = a.neighbourhood ? await weightsOf(db, a, grid, null) : null;
-    const ownB = b.neighbourhood ? await weightsOf(db, b, grid, null) : null;
+  if (!scope && (ownShapes(a) || ownShapes(b))) {
+    const ownA = ownShapes(a) ? await weightsOf(db, a, grid, null) : null;
+    const ownB = ownShapes(b) ? await weightsOf(db, b, grid, null) : null;
     const lsoas: string[] = [...new Set([...(ownA ?? []), ...(ownB ?? [])].map((r) => r.lsoa))];
     scope = lsoas;
     rowsA = ownA ?? (await weightsOf(db, a, grid, lsoas));
@@ -312,7 +329,10 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
       units.push({ code: side.neighbourhood.id, name: side.neighbourhood.name, population: population ? 0 : null, areaSqKm: 0, populationInScope: population ? 0 : null, areaSqKmInScope: 0, lsoasInScope: 0, areaMissing: false, scopeAreaMissing: false });
     }
     if (side.neighbourhood) for (const u of units) u.name = side.neighbourhood.name;
-    else if (units.length) {
+    else if (side.layer) {
+      const names = new Map(side.layer.areas.map((n) => [n.id, n.name]));
+      for (const u of units) u.name = names.get(u.code) ?? u.code;
+    } else if (units.length) {
       const vintage = (side.ref as Extract<GeographyRef, { kind: 'areas' }>).vintage;
       const names = await queryRows<{ code: string; name: string }>(db, sql`select code, name from areas where vintage = ${vintage} and code = any(${textList(units.map((u) => u.code))})`);
       const byCode = new Map(names.map((n) => [n.code, n.name]));
@@ -401,12 +421,14 @@ export async function overlapMatrix(db: Db, viewer: Viewer, aRef: GeographyRef, 
 
 function noUnits(side: ResolvedSide, grid: LsoaVintage, district: OverlapMatrix['district']): string {
   const where = district ? ` in ${district.name} (${district.code})` : '';
+  if (side.layer) return `None of the areas of ${side.layer.name} lies${where || ' in any LSOA with boundaries loaded'}`;
   const native = side.native ?? grid;
   return `Patchwork has no ${lowerFirst(side.label)}${where}: the lookup from ${lsoaLabel(native)} to them is not loaded${side.ref.kind === 'areas' && side.ref.vintage === 'ward25' ? ' (it is derived once the 2025 ward and 2021 LSOA boundaries have loaded)' : ''}`;
 }
 
 function methodText(side: ResolvedSide, grid: LsoaVintage): string {
   if (side.neighbourhood) return `Each ${lsoaLabel(grid).replace(/s$/, '')} counted by the share its current version records (people by population-weighted centroid or whole membership; area by the share of area inside).`;
+  if (side.layer) return `Each area of the layer a neighbourhood: each ${lsoaLabel(grid).replace(/s$/, '')} counted by the share the area's current version records (people by population-weighted centroid or whole membership; area by the share of area inside).`;
   const vintage = (side.ref as Extract<GeographyRef, { kind: 'areas' }>).vintage;
   if (vintage === grid) return 'The LSOAs themselves.';
   if (side.native === grid) return `Each ${lsoaLabel(grid).replace(/s$/, '')} wholly in its best-fit ${side.unit} (ONS lookup).`;

@@ -4,8 +4,9 @@ import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
-import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
-import { queryRows } from '../../platform/db/database.ts';
+import { access, decide, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
+import type { SessionUser } from '../../platform/auth/sessions.ts';
+import { queryRows, type Db } from '../../platform/db/database.ts';
 import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
@@ -16,7 +17,9 @@ import { valuesMapView, type MapValue } from '../maps/view.ts';
 import { decileChartSvg } from '../need/charts.ts';
 import { BoundaryUploadError, readBoundaryUpload, toValidBoundary } from './geometry-input.ts';
 import { neighbourhoodPurposes } from './schema.ts';
+import { visibleLayers } from './layers.ts';
 import {
+  addVersion,
   createNeighbourhood,
   findNeighbourhood,
   memberGeographies,
@@ -28,6 +31,7 @@ import {
   type NeighbourhoodDetails,
   type Shape,
 } from './service.ts';
+import { neighbourhoodIndexPositions, neighbourhoodLocalData } from './profile-extras.ts';
 
 export const purposeText: Record<(typeof neighbourhoodPurposes)[number], string> = {
   'resident-defined': 'Resident-defined neighbourhood',
@@ -37,7 +41,7 @@ export const purposeText: Record<(typeof neighbourhoodPurposes)[number], string>
   'partnership-area': 'Partnership area',
   other: 'Other',
 };
-const sharingText = { public: 'Anyone (public)', partners: 'Partners: anyone signed in from an organisation taking part', organisation: 'My organisation only' } as const;
+export const sharingText = { public: 'Anyone (public)', partners: 'Partners: anyone signed in from an organisation taking part', organisation: 'My organisation only' } as const;
 const methodText = { lsoas: 'chosen LSOAs', wards: 'chosen wards', drawn: 'a boundary drawn on the map', uploaded: 'an uploaded boundary', 'resident-consensus': 'where residents agree' } as const;
 const apportionmentText: Record<string, string> = {
   'whole-lsoa': 'whole LSOA',
@@ -45,28 +49,74 @@ const apportionmentText: Record<string, string> = {
   'area-weighted': 'by share of area',
 };
 
-type Form = Record<string, string | string[] | Buffer | undefined>;
-const text = (form: Form, field: string) => (typeof form[field] === 'string' ? (form[field] as string).trim() : '');
+export type Form = Record<string, string | string[] | Buffer | undefined>;
+export const text = (form: Form, field: string) => (typeof form[field] === 'string' ? (form[field] as string).trim() : '');
 const list = (form: Form, field: string) => [form[field]].flat().filter((v): v is string => typeof v === 'string');
 
-/** The form's details, each problem against its field as the GOV.UK error summary expects. */
-function readDetails(form: Form): { details: NeighbourhoodDetails; errors: FormErrors; fail: (field: string, message: string) => void } {
+type Fail = (field: string, message: string) => void;
+/** An empty set of form problems and the way to add one, the first against each field, for the GOV.UK error summary. */
+export function formProblems(): { errors: FormErrors; fail: Fail } {
   const errors: FormErrors = { summary: [], fields: {} };
-  const fail = (field: string, message: string) => {
+  const fail: Fail = (field, message) => {
     if (errors.fields[field]) return;
     errors.fields[field] = { text: message };
     errors.summary.push({ text: message, href: `#${field}` });
   };
+  return { errors, fail };
+}
+
+/** The form's details of a neighbourhood (or a layer of them), each problem against its field as the GOV.UK error summary expects. */
+export function readDetails(form: Form, noun: 'neighbourhood' | 'layer' = 'neighbourhood'): { details: NeighbourhoodDetails; errors: FormErrors; fail: Fail } {
+  const { errors, fail } = formProblems();
   const name = text(form, 'name');
-  if (!name) fail('name', 'Enter a name for the neighbourhood');
+  if (!name) fail('name', `Enter a name for the ${noun}`);
   else if (name.length > 120) fail('name', 'The name must be 120 characters or fewer');
   const purpose = text(form, 'purpose') as NeighbourhoodDetails['purpose'];
-  if (!neighbourhoodPurposes.includes(purpose)) fail('purpose', 'Choose what the neighbourhood is for');
+  if (!neighbourhoodPurposes.includes(purpose)) fail('purpose', `Choose what the ${noun} is for`);
   const sharing = text(form, 'sharing') as NeighbourhoodDetails['sharing'];
   if (!(sharingLevels as readonly string[]).includes(sharing)) fail('sharing', 'Choose who may see it');
   const description = text(form, 'description');
   if (description.length > 2000) fail('description', 'The description must be 2,000 characters or fewer');
   return { details: { name, purpose, sharing, description: description || null }, errors, fail };
+}
+
+/**
+ * The shape a make or redraw form asks for: ticked or pasted members, an uploaded file or a drawing. What
+ * can be checked at once is added to the form's problems; `read` does the rest (reading and repairing a
+ * boundary in PostGIS) only once the whole form is otherwise fine, and `fieldFor` says where its refusals go.
+ */
+function chooseShape(form: Form, fail: Fail, database: Db): { fieldFor: (error: BoundaryUploadError | NeighbourhoodError) => string; read: () => Promise<{ shape: Shape; repaired: boolean }> } {
+  const how = text(form, 'how');
+  if (how === 'upload' || how === 'draw') {
+    const drawn = how === 'draw';
+    const field = drawn ? 'drawn' : 'file';
+    const bytes = drawn ? Buffer.from(text(form, 'drawn')) : Buffer.isBuffer(form.file) ? form.file : Buffer.alloc(0);
+    if (!bytes.length) fail(field, drawn ? 'Draw the boundary on the map: at least three corners' : 'Choose a GeoJSON file or a zipped shapefile');
+    return {
+      fieldFor: () => field,
+      read: async () => {
+        // The file's kind from its first bytes: a zip is a shapefile, anything else is read as GeoJSON.
+        const upload = await readBoundaryUpload(bytes, bytes[0] === 0x50 && bytes[1] === 0x4b ? 'boundary.zip' : 'boundary.geojson');
+        const boundary = await toValidBoundary(database, upload.geometry, upload.srid);
+        const shape: Shape = { method: drawn ? 'drawn' : 'uploaded', geoJson: JSON.stringify(boundary.geojson), repairNote: boundary.repaired ? boundary.repairs.map((r) => r.message).join('; ') : null };
+        return { shape, repaired: boundary.repaired };
+      },
+    };
+  }
+  const geography = text(form, 'geography') as MemberGeography;
+  const codes = [...list(form, 'codes'), ...text(form, 'pasted').split(/[\s,;]+/)].map((c) => c.trim().toUpperCase()).filter(Boolean);
+  if (!Object.hasOwn(memberGeographies, geography)) fail('geography', 'Choose wards or LSOAs');
+  else if (!codes.length) fail('codes', 'Tick at least one area, or paste their codes');
+  return {
+    fieldFor: (error) => (error instanceof NeighbourhoodError ? error.field : 'codes'),
+    read: async () => ({ shape: { method: memberGeographies[geography].level === 'ward' ? 'wards' : 'lsoas', geography, codes }, repaired: false }),
+  };
+}
+
+/** The redraw page for a neighbourhood, for a visitor the redraw route would let in (members of its owner and up, site admins); else null. */
+async function redrawHrefFor(database: Db, user: SessionUser | null, neighbourhood: { id: string; ownerSlug: string }): Promise<string | null> {
+  const decision = await decide(database, access.organisation('member'), user, { slug: neighbourhood.ownerSlug });
+  return decision.outcome === 'allow' ? `/organisations/${encodeURIComponent(neighbourhood.ownerSlug)}/neighbourhoods/${neighbourhood.id}/versions/new` : null;
 }
 
 export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
@@ -84,7 +134,8 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
       .or(z.literal('').transform(() => undefined)),
   });
 
-  const renderNew = async (reply: FastifyReply, org: { slug: string; name: string }, values: Form, errors?: FormErrors) => {
+  /** The make form, or with `redraw` the same ways of giving a shape as a new version of a neighbourhood, with a note of what changed. */
+  const renderNew = async (reply: FastifyReply, org: { slug: string; name: string }, values: Form, errors?: FormErrors, redraw?: { id: string; name: string }) => {
     const geography = (text(values, 'geography') || 'ward25') as MemberGeography;
     const lad = text(values, 'lad').toUpperCase();
     const { lsoaVintage, level } = memberGeographies[geography] ?? memberGeographies.ward25;
@@ -102,6 +153,10 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         )
       : [];
     const chosen = new Set(list(values, 'codes'));
+    // Chosen codes the district's list does not show (a redraw's current members when no district, or
+    // another, is chosen) go in the box for pasted codes, so none is dropped without being seen.
+    const listed = new Set(areas.map((a) => a.code));
+    const pasted = [text(values, 'pasted'), ...[...chosen].filter((c) => !listed.has(c))].filter(Boolean).join(' ');
     // The drawing map: 2021 LSOA outlines for reference, framed on the district when one is chosen.
     const tiles = tileServiceFor(app.database);
     const outlines = await tiles.resolve('lsoa21');
@@ -118,10 +173,12 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
     return reply.page(
       'neighbourhoods/views/new.njk',
       {
-        pageTitle: 'Make a neighbourhood',
+        pageTitle: redraw ? `Redraw ${redraw.name}` : 'Make a neighbourhood',
         org,
-        action: `/organisations/${org.slug}/neighbourhoods`,
-        values: Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')),
+        redraw,
+        action: redraw ? `/organisations/${org.slug}/neighbourhoods/${redraw.id}/versions/new` : `/organisations/${org.slug}/neighbourhoods`,
+        findAction: redraw ? `/organisations/${org.slug}/neighbourhoods/${redraw.id}/versions/new` : `/organisations/${org.slug}/neighbourhoods/new`,
+        values: { ...Object.fromEntries(Object.entries(values).filter(([, v]) => typeof v === 'string')), pasted },
         how: text(values, 'how') || 'members',
         drawMap,
         howItems: [
@@ -153,36 +210,69 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
       const org = request.organisation!;
       const form = (request.body ?? {}) as Form;
       const { details, errors, fail } = readDetails(form);
-      if (text(form, 'how') === 'upload' || text(form, 'how') === 'draw') {
-        const drawn = text(form, 'how') === 'draw';
-        const bytes = drawn ? Buffer.from(text(form, 'drawn')) : Buffer.isBuffer(form.file) ? form.file : Buffer.alloc(0);
-        if (!bytes.length) fail(drawn ? 'drawn' : 'file', drawn ? 'Draw the boundary on the map: at least three corners' : 'Choose a GeoJSON file or a zipped shapefile');
-        if (errors.summary.length) return renderNew(reply, org, form, errors);
-        try {
-          // The file's kind from its first bytes: a zip is a shapefile, anything else is read as GeoJSON.
-          const upload = await readBoundaryUpload(bytes, bytes[0] === 0x50 && bytes[1] === 0x4b ? 'boundary.zip' : 'boundary.geojson');
-          const boundary = await toValidBoundary(db(), upload.geometry, upload.srid);
-          const shape: Shape = { method: drawn ? 'drawn' : 'uploaded', geoJson: JSON.stringify(boundary.geojson), repairNote: boundary.repaired ? boundary.repairs.map((r) => r.message).join('; ') : null };
-          const id = await createNeighbourhood(db(), details, shape, { organisationId: org.id, userId: request.user?.id ?? null }, actorOf(request));
-          return reply.flash(`${details.name} has been made${boundary.repaired ? ' (its boundary was repaired: see its page)' : ''}.`).redirect(`/neighbourhoods/${id}`, 303);
-        } catch (error) {
-          if (!(error instanceof BoundaryUploadError) && !(error instanceof NeighbourhoodError)) throw error;
-          return renderNew(reply, org, form, fieldError(drawn ? 'drawn' : 'file', error.message));
-        }
-      }
-      const geography = text(form, 'geography') as MemberGeography;
-      const codes = [...list(form, 'codes'), ...text(form, 'pasted').split(/[\s,;]+/)].map((c) => c.trim().toUpperCase()).filter(Boolean);
-      if (!(geography in memberGeographies)) fail('geography', 'Choose wards or LSOAs');
-      else if (!codes.length) fail('codes', 'Tick at least one area, or paste their codes');
+      const choice = chooseShape(form, fail, db());
       if (errors.summary.length) return renderNew(reply, org, form, errors);
-      const level = memberGeographies[geography].level;
-      const shape: Shape = { method: level === 'ward' ? 'wards' : 'lsoas', geography, codes };
       try {
+        const { shape, repaired } = await choice.read();
         const id = await createNeighbourhood(db(), details, shape, { organisationId: org.id, userId: request.user?.id ?? null }, actorOf(request));
-        return reply.flash(`${details.name} has been made.`).redirect(`/neighbourhoods/${id}`, 303);
+        return reply.flash(`${details.name} has been made${repaired ? ' (its boundary was repaired: see its page)' : ''}.`).redirect(`/neighbourhoods/${id}`, 303);
       } catch (error) {
-        if (!(error instanceof NeighbourhoodError)) throw error;
-        return renderNew(reply, org, form, fieldError(error.field === 'codes' ? 'codes' : error.field, error.message));
+        if (!(error instanceof BoundaryUploadError) && !(error instanceof NeighbourhoodError)) throw error;
+        return renderNew(reply, org, form, fieldError(choice.fieldFor(error), error.message));
+      }
+    },
+  );
+
+  const versionParams = z.object({ slug: z.string(), neighbourhoodId: z.uuid('Not a neighbourhood address') });
+  /** The neighbourhood if this organisation owns it, with its current version's members (to start a redraw from). */
+  const ownedNeighbourhood = async (organisationId: string, id: string) =>
+    (
+      await queryRows<{ id: string; name: string; member_vintage: string | null; member_codes: string[] | null }>(
+        db(),
+        sql`select n.id, n.name, v.member_vintage, v.member_codes from neighbourhoods n
+            join neighbourhood_versions v on v.neighbourhood_id = n.id and v.version = n.current_version
+            where n.id = ${id} and n.owner_organisation_id = ${organisationId}`,
+      )
+    )[0];
+
+  // A new version of a neighbourhood, made any of the three ways. Another organisation's neighbourhood (or
+  // none) is not found, the same answer either way, so its members cannot redraw it or learn it exists.
+  app.get(
+    '/organisations/:slug/neighbourhoods/:neighbourhoodId/versions/new',
+    { config: { access: access.organisation('member') }, schema: { params: versionParams, querystring: newQuery.extend({ geography: newQuery.shape.geography.unwrap().optional() }) } },
+    async (request, reply) => {
+      const neighbourhood = await ownedNeighbourhood(request.organisation!.id, request.params.neighbourhoodId);
+      if (!neighbourhood) return reply.callNotFound();
+      const current = neighbourhood.member_vintage && Object.hasOwn(memberGeographies, neighbourhood.member_vintage) ? neighbourhood.member_vintage : null;
+      const geography = request.query.geography ?? current ?? 'ward25';
+      // Start from the current members when it was built from areas of this geography, so a redraw can be a small change.
+      const codes = geography === current ? (neighbourhood.member_codes ?? []) : [];
+      return renderNew(reply, request.organisation!, { geography, lad: request.query.lad ?? '', codes }, undefined, neighbourhood);
+    },
+  );
+
+  app.post(
+    '/organisations/:slug/neighbourhoods/:neighbourhoodId/versions/new',
+    { config: { access: access.organisation('member') }, schema: { params: versionParams, body: z.record(z.string(), z.unknown()) }, attachValidation: true },
+    async (request, reply) => {
+      const org = request.organisation!;
+      if (request.validationError?.validationContext === 'params') return reply.callNotFound();
+      const neighbourhood = await ownedNeighbourhood(org.id, request.params.neighbourhoodId);
+      if (!neighbourhood) return reply.callNotFound();
+      const form = (request.body ?? {}) as Form;
+      const { errors, fail } = formProblems();
+      const choice = chooseShape(form, fail, db());
+      const note = text(form, 'note');
+      if (!note) fail('note', 'Say what changed and why, for the list of versions');
+      else if (note.length > 2000) fail('note', 'What changed must be 2,000 characters or fewer');
+      if (errors.summary.length) return renderNew(reply, org, form, errors, neighbourhood);
+      try {
+        const { shape, repaired } = await choice.read();
+        const version = await addVersion(db(), neighbourhood.id, shape, request.user?.id ?? null, note, actorOf(request));
+        return reply.flash(`${neighbourhood.name} is now version ${version}${repaired ? ' (its boundary was repaired: see below)' : ''}.`).redirect(`/neighbourhoods/${neighbourhood.id}`, 303);
+      } catch (error) {
+        if (!(error instanceof BoundaryUploadError) && !(error instanceof NeighbourhoodError)) throw error;
+        return renderNew(reply, org, form, fieldError(choice.fieldFor(error), error.message), neighbourhood);
       }
     },
   );
@@ -193,6 +283,7 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
       pageTitle: 'Neighbourhoods',
       q: request.query.q ?? '',
       neighbourhoods: (await visibleNeighbourhoods(db(), viewer, request.query.q, await findEdition(db(), undefined))).map((n) => ({ ...n, purposeText: purposeText[n.purpose] })),
+      layers: (await visibleLayers(db(), viewer)).map((l) => ({ ...l, purposeText: purposeText[l.purpose] })),
       makeFor: await organisationsOf(viewer),
     });
   });
@@ -268,6 +359,7 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         sharingText: sharingText[neighbourhood.sharing],
         version,
         versions,
+        redrawHref: await redrawHrefFor(db(), request.user, neighbourhood),
         methodText: methodText[version.method],
         edition,
         profile,
@@ -287,6 +379,8 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         csvHref: `/neighbourhoods/${neighbourhood.id}?edition=${edition.id}&version=${version.version}&format=csv`,
         map: await valuesMapView(app.database, edition.lsoaVintage, values, { lsoaVintage: edition.lsoaVintage, link: `/areas/{code}?edition=${edition.id}`, legendTitle: 'national decile', worst: 'most deprived', best: 'least deprived' }),
         mapLabel: `Map of the LSOAs ${neighbourhood.name} covers, coloured by national decile of the ${domainLabel}, ${edition.label}`,
+        localData: await neighbourhoodLocalData(db(), viewer, version.id),
+        indexPositions: await neighbourhoodIndexPositions(db(), viewer, version.id, edition),
       });
     },
   );

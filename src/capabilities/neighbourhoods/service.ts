@@ -41,17 +41,28 @@ export type Shape =
 type Members = Extract<Shape, { geography: MemberGeography }>;
 const byMembers = (shape: Shape): shape is Members => shape.method === 'lsoas' || shape.method === 'wards';
 
+export type Owner = { organisationId: string; userId: string | null };
+
 /** Creates a neighbourhood and its first version, with every LSOA's share, in one transaction. */
-export async function createNeighbourhood(db: Db, details: NeighbourhoodDetails, shape: Shape, owner: { organisationId: string; userId: string | null }, actor: Actor): Promise<string> {
+export async function createNeighbourhood(db: Db, details: NeighbourhoodDetails, shape: Shape, owner: Owner, actor: Actor): Promise<string> {
   return db.transaction(async (tx) => {
-    const [row] = await tx
-      .insert(neighbourhoods)
-      .values({ ...details, ownerOrganisationId: owner.organisationId, createdBy: owner.userId })
-      .returning({ id: neighbourhoods.id });
-    const version = await insertVersion(tx, row!.id, 1, shape, owner.userId, null);
-    await recordAudit(tx, { actor, action: 'neighbourhood.created', objectType: 'neighbourhood', objectId: row!.id, details: { name: details.name, method: shape.method, lsoas: version.lsoas } });
-    return row!.id;
+    const made = await insertNeighbourhood(tx, details, shape, owner);
+    await recordAudit(tx, { actor, action: 'neighbourhood.created', objectType: 'neighbourhood', objectId: made.id, details: { name: details.name, method: shape.method, lsoas: made.lsoas } });
+    return made.id;
   });
+}
+
+/**
+ * A neighbourhood and its first version inside the caller's transaction, which audits it: one made on its
+ * own, or one area of an imported layer (with the layer and the area's code in its file).
+ */
+export async function insertNeighbourhood(tx: Tx, details: NeighbourhoodDetails & { layerId?: string; code?: string | null }, shape: Shape, owner: Owner): Promise<{ id: string; lsoas: number }> {
+  const [row] = await tx
+    .insert(neighbourhoods)
+    .values({ ...details, ownerOrganisationId: owner.organisationId, createdBy: owner.userId })
+    .returning({ id: neighbourhoods.id });
+  const version = await insertVersion(tx, row!.id, 1, shape, owner.userId, null);
+  return { id: row!.id, lsoas: version.lsoas };
 }
 
 /** A new shape for a neighbourhood; the old versions stay, and profiles show the newest. */
@@ -87,7 +98,11 @@ async function memberLsoas(tx: Tx, geography: MemberGeography, codes: string[]):
   return lsoas;
 }
 
-async function insertVersion(tx: Tx, neighbourhoodId: string, version: number, shape: Shape, userId: string | null, note: string | null): Promise<{ id: string; lsoas: number }> {
+/**
+ * Stores one version's shape and apportions it to 2011 and 2021 LSOAs. Throws NeighbourhoodError (leaving
+ * the caller to roll back) for codes that are not areas or a boundary covering no LSOA.
+ */
+export async function insertVersion(tx: Tx, neighbourhoodId: string, version: number, shape: Shape, userId: string | null, note: string | null): Promise<{ id: string; lsoas: number }> {
   let boundary: string;
   let members: { vintage: string; codes: string[] } | null = null;
   if (byMembers(shape)) {
