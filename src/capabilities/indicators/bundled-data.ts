@@ -2,6 +2,7 @@ import { readdir } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
+import { analyze } from '../../platform/db/bulk.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { deriveLookups, importBoundaries } from '../geography/boundaries.ts';
 import { importCentroids } from '../geography/centroids.ts';
@@ -89,6 +90,9 @@ export const bundledSteps: Step[] = [
     run: (db) =>
       db.transaction(async (tx) => {
         await deriveLookups(tx);
+        // The derived 2025 ward lookup is tens of thousands of new rows; without fresh statistics (PGlite has no
+        // autovacuum) the planner takes it for one row and overlap queries on 2025 wards run for minutes.
+        await analyze(tx, 'areas', 'area_lookups');
         await deriveLsoa21Population(tx);
         await refreshSummaries(tx, 'iod2025');
       }),

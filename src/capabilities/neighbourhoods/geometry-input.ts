@@ -163,7 +163,7 @@ export async function readBoundaryFeatures(bytes: Buffer | Uint8Array, filename:
     try {
       // shpjs's own reader of the .dbf (parsedbf), with the .cpg's code page where there is one. Its types
       // (src/types/shpjs.d.ts) declare only parseShp, so the module is cast here.
-      const { parseDbf } = (await import('shpjs')) as unknown as { parseDbf: (dbf: Uint8Array, cpg?: string) => Record<string, unknown>[] };
+      const { parseDbf } = await import('shpjs');
       table = parseDbf(dbf!, cpg);
     } catch (error) {
       throw new BoundaryUploadError('unreadable', `The .dbf file in the zip is not a readable table of the shapes' attributes (${(error as Error).message})`, { cause: error });
@@ -713,6 +713,8 @@ export async function toValidBoundary(db: Tx, geometry: BoundaryGeometry, srid: 
   try {
     rows = await queryRows(
       db,
+      // Materialised steps: PostgreSQL would otherwise inline each into the next and repair and reproject the
+      // shape once for every measure taken of it (seconds for a large boundary instead of milliseconds).
       sql`with input as (
             select ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(${json}::text), ${srid}::int)) as g
           ), parts as (
@@ -722,11 +724,11 @@ export async function toValidBoundary(db: Tx, geometry: BoundaryGeometry, srid: 
             from parts p, ST_IsValidDetail(p.g) v where not p.valid
           ), merged as (
             select ST_Transform(ST_Union(case when valid then g else ST_CollectionExtract(ST_MakeValid(g), 3) end), 4326) as g, count(*)::int as parts from parts
-          ), result as (
+          ), result as materialized (
             select ST_Multi(ST_CollectionExtract(case when ST_IsValid(g) then g else ST_MakeValid(g) end, 3)) as g, parts from merged
           ), measured as (
             select g, parts, ST_IsEmpty(g) as empty, ST_XMin(g) as xmin, ST_YMin(g) as ymin, ST_XMax(g) as xmax, ST_YMax(g) as ymax from result
-          ), inside as (
+          ), inside as materialized (
             select *,
               case when not empty and xmin >= ${west}::float8 and xmax <= ${east}::float8 and ymin >= ${south}::float8 and ymax <= ${north}::float8
                 then ST_Area(ST_Transform(g, 27700)) / 1e6 end as area_sq_km

@@ -1,4 +1,4 @@
-import { and, desc, eq, sql } from 'drizzle-orm';
+import { and, desc, eq, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { canSee, visibleTo, type Viewer } from '../../platform/auth/permissions.ts';
 import { organisations } from '../../platform/auth/schema.ts';
@@ -174,7 +174,10 @@ export async function insertVersion(tx: Tx, neighbourhoodId: string, version: nu
 export type Neighbourhood = typeof neighbourhoods.$inferSelect & { ownerName: string; ownerSlug: string };
 const withOwner = { neighbourhood: neighbourhoods, ownerName: organisations.name, ownerSlug: organisations.slug };
 
-/** The neighbourhoods this viewer may see, newest first, optionally those whose name contains some words. */
+/**
+ * The neighbourhoods this viewer may see, newest first, optionally those whose name contains some words. The
+ * areas of imported layers are left out: a layer of 500 PCNs is listed once, as a layer, with its areas on its page.
+ */
 export async function visibleNeighbourhoods(db: Db, viewer: Viewer, search: string | undefined, edition: Edition | null): Promise<(Neighbourhood & { areaSqKm: number; population: number | null })[]> {
   const words = (search ?? '').trim();
   // People counted in the current version, by the latest edition's denominators.
@@ -187,7 +190,7 @@ export async function visibleNeighbourhoods(db: Db, viewer: Viewer, search: stri
     .from(neighbourhoods)
     .innerJoin(organisations, eq(organisations.id, neighbourhoods.ownerOrganisationId))
     .innerJoin(neighbourhoodVersions, and(eq(neighbourhoodVersions.neighbourhoodId, neighbourhoods.id), eq(neighbourhoodVersions.version, neighbourhoods.currentVersion)))
-    .where(and(visibleTo(viewer, neighbourhoods.sharing, neighbourhoods.ownerOrganisationId), words ? sql`(${neighbourhoods.name} ilike ${`%${words}%`} or ${organisations.name} ilike ${`%${words}%`} or ${neighbourhoods.purpose} ilike ${`%${words}%`})` : undefined))
+    .where(and(visibleTo(viewer, neighbourhoods.sharing, neighbourhoods.ownerOrganisationId), isNull(neighbourhoods.layerId), words ? sql`(${neighbourhoods.name} ilike ${`%${words}%`} or ${organisations.name} ilike ${`%${words}%`} or ${neighbourhoods.purpose} ilike ${`%${words}%`})` : undefined))
     .orderBy(desc(neighbourhoods.createdAt));
   return rows.map((r) => ({ ...r.neighbourhood, ownerName: r.ownerName, ownerSlug: r.ownerSlug, areaSqKm: Number(r.areaSqKm), population: r.population === null ? null : Number(r.population) }));
 }
