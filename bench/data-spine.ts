@@ -25,24 +25,13 @@ import { buildApp } from '../src/platform/web/app.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
 import { bundledDataDir, bundledSteps } from '../src/capabilities/indicators/bundled-data.ts';
 import { importIodEdition } from '../src/capabilities/indicators/iod-import.ts';
+import { stats, time } from './support/measure.ts';
 
 type Row = { engine: string; what: string; median: number; p95: number; comparison: string; comparisonMedian: number | null; target: string };
 const results: Row[] = [];
 
 const file2 = path.join(bundledDataDir, 'iod2019/File_2_-_IoD2019_Domains_of_Deprivation.csv.gz');
 const scores = path.join(bundledDataDir, 'uk_composite_imd/UK_IMD_E.csv.gz');
-
-function stats(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
-  return { median: at(0.5), p95: at(0.95) };
-}
-
-async function time<T>(f: () => Promise<T>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await f();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
 
 async function prepare(database: Database) {
   await database.migrate();

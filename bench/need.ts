@@ -19,58 +19,37 @@
  * var/bench/national/pglite, which is loaded the first time: several minutes). PostgreSQL (when
  * PATCHWORK_BENCH_DATABASE_URL or PATCHWORK_TEST_DATABASE_URL names a server): the database
  * PATCHWORK_BENCH_NEED_DATABASE (default patchwork_bench) on that server, created and loaded once, and
- * copied (CREATE DATABASE … TEMPLATE) for each run, the copy dropped after.
+ * copied (CREATE DATABASE … TEMPLATE) for each run, the copy dropped after (bench/support/national.ts, shared
+ * with bench/neighbourhoods.ts).
  *
  * Each engine is measured in a child process of its own. The run first waits (PATCHWORK_BENCH_QUIET_WAIT
  * seconds, default 180) for the machine's load to settle, and records the load either way.
  *
  * Run: npm run bench:need (PATCHWORK_BENCH_ENGINES=pglite or =postgres runs one engine only). Writes its tables into docs/PERFORMANCE.md between the bench:need markers.
  */
-import { execFileSync, spawn } from 'node:child_process';
-import { cp, mkdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { VectorTile } from '@mapbox/vector-tile';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { PbfReader } from 'pbf';
-import pg from 'pg';
 import { cliActor } from '../src/platform/audit/audit.ts';
 import { organisations } from '../src/platform/auth/schema.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
-import { openDatabase, queryRows, type Database, type Db } from '../src/platform/db/database.ts';
+import { queryRows, type Database, type Db } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/platform/web/app.ts';
-import { loadBundledData } from '../src/capabilities/indicators/bundled-data.ts';
 import { findEdition, type Edition } from '../src/capabilities/indicators/service.ts';
 import { computeCompositeIndex, createCompositeIndex, findCompositeIndex } from '../src/capabilities/composite-index/service.ts';
 import type { StoredIndicator } from '../src/capabilities/composite-index/schema.ts';
+import { ms, stats, time, type Stats } from './support/measure.ts';
+import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, rowsTable, runNationalBench, yesNo, type Row, type Started } from './support/national.ts';
 
-// ---------------------------------------------------------------------------------------------- helpers
-
-type Stats = { median: number; p95: number; n: number };
-
-function stats(samples: number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return { median: at(0.5), p95: at(0.95), n: sorted.length };
-}
-
-async function time(f: () => Promise<unknown>): Promise<number> {
-  const start = process.hrtime.bigint();
-  await f();
-  return Number(process.hrtime.bigint() - start) / 1e6;
-}
-
-const ms = (v: number) => (v >= 1000 ? `${(v / 1000).toFixed(2)} s` : v >= 10 ? `${v.toFixed(0)} ms` : v >= 1 ? `${v.toFixed(1)} ms` : `${v.toFixed(2)} ms`);
-const log = (message: string) => console.error(`[bench:need ${new Date().toISOString().slice(11, 19)}] ${message}`);
-const loadAverage = () => os.loadavg().map((l) => l.toFixed(2)).join(', ');
+const log = benchLog('need');
 
 // --------------------------------------------------------------------------------------------- results
 
-type Row = { engine: string; what: string; s: Stats; comparison: string; comparisonMedian: number | null; target: string; met: boolean | null };
 type Throughput = { engine: string; what: string; rps: number; bareRps: number; errors: number; timeouts: number; non2xx: number; p50: number; p99: number; met: boolean | null };
 type TileSample = { zoom: number; place: string; x: number; y: number; first: number; buildsIndex: boolean; warm: number[]; features: number; bytes: number; postgis?: number[]; postgisFeatures?: number; postgisBytes?: number };
 
@@ -78,114 +57,6 @@ const rows: Row[] = [];
 const throughput: Throughput[] = [];
 const tileSamples = new Map<string, TileSample[]>();
 const notes: string[] = [];
-
-// ------------------------------------------------------------------------------------------------- data
-
-async function exists(p: string) {
-  return stat(p).then(
-    () => true,
-    () => false,
-  );
-}
-
-/**
- * A PGlite data directory that should hold every bundled step (checked on the copy the run uses): the first
- * of PATCHWORK_BENCH_PGLITE_DIR, var/tmp/fresh and var/bench/national/pglite that exists, or the last of these
- * loaded now (first run only: several minutes).
- */
-async function pgliteSource(): Promise<string> {
-  const candidates = [process.env.PATCHWORK_BENCH_PGLITE_DIR, 'var/tmp/fresh', 'var/bench/national/pglite'].filter((c): c is string => !!c).map((c) => path.resolve(c));
-  for (const candidate of candidates) {
-    for (const dir of [candidate, path.join(candidate, 'pglite')]) if (await exists(path.join(dir, 'PG_VERSION'))) return dir;
-  }
-  const dir = path.resolve('var/bench/national/pglite');
-  log(`loading the bundled national data into ${dir} (first run only: several minutes)`);
-  const database = await openDatabase({ engine: 'pglite', dataDir: dir });
-  await database.migrate();
-  await loadBundledData(database.db, cliActor, (done, total, label) => log(`${done}/${total} ${label}`), ['tables', 'boundaries']);
-  await database.close();
-  return dir;
-}
-
-/** A throw-away copy of a PGlite data directory, so a run never changes its source. */
-async function scratchCopy(dir: string): Promise<string> {
-  const target = path.resolve(`var/bench/run-${process.pid}-${Date.now()}`);
-  await mkdir(path.dirname(target), { recursive: true });
-  await cp(dir, target, { recursive: true });
-  return target;
-}
-
-/**
- * The bundled steps whose data the benchmarks read. Checked by name rather than "every bundled step", so a
- * data directory or database loaded before a new step was added to the bundle is still used.
- */
-const neededSteps = [
-  'lookup.lsoa11-ward19-lad19',
-  'lookup.lsoa21-ward24-lad24',
-  'lookup.lsoa11-lsoa21',
-  'population.iod2019',
-  'population.mid2020',
-  'population.lsoa21',
-  'edition.iod2019',
-  'edition.iod2025',
-  'boundaries.ward25',
-  'boundaries.lsoa21',
-  'boundaries.lsoa11',
-  'boundaries.derived',
-];
-
-async function missingSteps(db: Db): Promise<string[]> {
-  const done = new Set((await queryRows<{ step: string }>(db, sql`select step from bundled_data_steps`)).map((r) => r.step));
-  return neededSteps.filter((step) => !done.has(step));
-}
-
-const databaseUrl = (serverUrl: string, name: string) => {
-  const url = new URL(serverUrl);
-  url.pathname = `/${name}`;
-  return url.toString();
-};
-
-/**
- * A throw-away copy of the PostgreSQL bench database (CREATE DATABASE … TEMPLATE, a few seconds), so a run
- * neither changes it (the composite index benchmark writes an organisation and indexes) nor applies
- * migrations to it. The bench database is created and loaded the first time (a few minutes).
- */
-async function openPostgres(serverUrl: string): Promise<Database & { drop(): Promise<void> }> {
-  const base = process.env.PATCHWORK_BENCH_NEED_DATABASE ?? 'patchwork_bench';
-  if (!/^[a-z_][a-z0-9_]*$/.test(base)) throw new Error(`PATCHWORK_BENCH_NEED_DATABASE must be a plain database name, not ${base}`);
-  const admin = new pg.Client({ connectionString: serverUrl });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query('select 1 from pg_database where datname = $1', [base]);
-    if (!rowCount) await admin.query(`create database ${base}`);
-    const loaded = await openDatabase({ engine: 'postgres', url: databaseUrl(serverUrl, base) });
-    try {
-      const missing = rowCount ? await missingSteps(loaded.db).catch(() => neededSteps) : neededSteps;
-      if (missing.length) {
-        log(`loading the bundled national data into PostgreSQL database ${base} (once: a few minutes)`);
-        await loaded.migrate();
-        await loadBundledData(loaded.db, cliActor, (done, total, label) => log(`${done}/${total} ${label}`), ['tables', 'boundaries']);
-      }
-    } finally {
-      await loaded.close();
-    }
-    const copy = `${base}_run_${process.pid}`;
-    await admin.query(`drop database if exists ${copy}`);
-    await admin.query(`create database ${copy} template ${base} strategy file_copy`).catch(() => admin.query(`create database ${copy} template ${base}`));
-    const database = await openDatabase({ engine: 'postgres', url: databaseUrl(serverUrl, copy) });
-    return Object.assign(database, {
-      async drop() {
-        await database.close();
-        const client = new pg.Client({ connectionString: serverUrl });
-        await client.connect();
-        await client.query(`drop database if exists ${copy} with (force)`);
-        await client.end();
-      },
-    });
-  } finally {
-    await admin.end();
-  }
-}
 
 // -------------------------------------------------------------------------------------- the comparisons
 
@@ -569,33 +440,14 @@ async function benchEngine(engine: string, database: Database) {
 
 // ------------------------------------------------------------------------------------------------ report
 
-const yesNo = (met: boolean | null) => (met === null ? '–' : met ? 'yes' : '**no**');
-
-/** The commit measured, and whether the work tree had changes under src/ besides. */
-function revision(): string {
-  try {
-    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
-    const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).trim();
-    return `commit ${head}${dirty ? ' with uncommitted changes under src/' : ''}`;
-  } catch {
-    return 'commit unknown';
-  }
-}
-
-function report(started: { date: string; load: string; revision: string }, engines: string[]): string {
-  const cpu = os.cpus();
+function report(started: Started, engines: string[]): string {
   const tileTable = [...tileSamples.values()][0] ?? [];
   const lines = [
-    `Measured ${started.date} on ${cpu.length} × ${cpu[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${started.revision}; \`npm run bench:need\`; engines: ${engines.join(', ')}. Load average (1, 5, 15 min) at the start ${started.load}, at the end ${loadAverage()}.`,
+    measuredLine(started, engines, '`npm run bench:need`'),
     '',
     '**Server time** (app.inject after warm-up, no socket; "rendered afresh" empties the page cache before each request):',
     '',
-    '| engine | what | median | p95 | n | comparison (median) | ratio | target | met |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
-    ...rows.map(
-      (r) =>
-        `| ${r.engine} | ${r.what} | ${ms(r.s.median)} | ${ms(r.s.p95)} | ${r.s.n} | ${r.comparison}${r.comparisonMedian === null ? '' : ` (${ms(r.comparisonMedian)})`} | ${r.comparisonMedian ? `${(r.s.median / r.comparisonMedian).toFixed(r.s.median / r.comparisonMedian < 10 ? 2 : 0)}×` : '–'} | ${r.target} | ${yesNo(r.met)} |`,
-    ),
+    ...rowsTable(rows),
     '',
     '**Throughput** (real server on 127.0.0.1, autocannon 8 in its own process, 50 connections, requests with a browser’s `Accept-Encoding: gzip, deflate, br` unless the row says otherwise, 3 s warm-up then 10 s; latency resolution 1 ms; errors include timeouts, at 10 s):',
     '',
@@ -624,117 +476,24 @@ function report(started: { date: string; load: string; revision: string }, engin
       return `| ${zoom} | ${ref.length} | ${range(ref.map((s) => s.features))} | ${range(withPostgis.map((s) => s.postgisFeatures ?? 0))} | ${kib(ref.map((s) => s.bytes))} | ${kib(withPostgis.map((s) => s.postgisBytes ?? 0))} | ${perEngine.join(' | ')} | ${withPostgis.length ? ms(stats(withPostgis.flatMap((s) => s.postgis!)).median) : '–'} |`;
     }),
   ];
-  if (notes.length) lines.push('', ...notes.map((n) => `- ${n}`));
-  return lines.join('\n');
-}
-
-/**
- * Other work on this 2-core machine skews every figure: wait (up to PATCHWORK_BENCH_QUIET_WAIT seconds,
- * default 180) for the 1-minute load average to fall below 1.5 before starting. The load is recorded either way.
- */
-async function waitForQuiet() {
-  const deadline = Date.now() + Number(process.env.PATCHWORK_BENCH_QUIET_WAIT ?? 180) * 1000;
-  while (os.loadavg()[0]! >= 1.5 && Date.now() < deadline) {
-    log(`load average ${loadAverage()}: waiting for the machine to be quieter`);
-    await new Promise((resolve) => setTimeout(resolve, 15_000));
-  }
-}
-
-async function runPglite() {
-  const source = await pgliteSource();
-  log(`PGlite: copying ${source}`);
-  const scratch = await scratchCopy(source);
-  try {
-    const lite = await openDatabase({ engine: 'pglite', dataDir: scratch });
-    try {
-      await lite.migrate();
-      const missing = await missingSteps(lite.db);
-      if (missing.length) {
-        throw new Error(`${source} lacks ${missing.join(', ')}; load it with PATCHWORK_DATA_DIR=… npx patchwork import bundled, or remove it to have the bench load var/bench/national`);
-      }
-      await benchEngine('PGlite', lite);
-    } finally {
-      await lite.close();
-    }
-  } finally {
-    await rm(scratch, { recursive: true, force: true });
-  }
-}
-
-async function runPostgres(url: string) {
-  const database = await openPostgres(url);
-  try {
-    await database.migrate();
-    const missing = await missingSteps(database.db);
-    if (missing.length) throw new Error(`the PostgreSQL bench database lacks ${missing.join(', ')}`);
-    await benchEngine('PostgreSQL', database);
-  } finally {
-    await database.drop();
-  }
+  return [...lines, ...notesList(notes)].join('\n');
 }
 
 type ChildResults = { rows: Row[]; throughput: Throughput[]; tiles: [string, TileSample[]][]; notes: string[] };
 
-/**
- * Each engine is measured in a process of its own (this file again, with PATCHWORK_BENCH_CHILD set), so
- * neither inherits the other's heap: the national tile indexes alone are hundreds of megabytes, and a
- * bigger heap means longer garbage-collection pauses in the other engine's figures.
- */
-function runChild(engine: 'pglite' | 'postgres'): Promise<ChildResults> {
-  const out = path.resolve(`var/bench/results-${engine}-${process.pid}.json`);
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url)], { stdio: 'inherit', env: { ...process.env, PATCHWORK_BENCH_CHILD: engine, PATCHWORK_BENCH_CHILD_OUT: out } });
-    child.on('error', reject);
-    child.on('close', async (code) => {
-      if (code !== 0) return reject(new Error(`the ${engine} part exited ${code}`));
-      try {
-        resolve(JSON.parse(await readFile(out, 'utf8')) as ChildResults);
-        await rm(out, { force: true });
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
-}
-
-async function main() {
-  const url = process.env.PATCHWORK_BENCH_DATABASE_URL ?? process.env.PATCHWORK_TEST_DATABASE_URL;
-  const child = process.env.PATCHWORK_BENCH_CHILD;
-  if (child) {
-    if (child === 'pglite') await runPglite();
-    else await runPostgres(url!);
-    const results: ChildResults = { rows, throughput, tiles: [...tileSamples], notes };
-    await writeFile(process.env.PATCHWORK_BENCH_CHILD_OUT!, JSON.stringify(results));
-    return;
-  }
-
-  await mkdir('var/bench', { recursive: true });
-  await waitForQuiet();
-  const started = { date: new Date().toISOString().slice(0, 10), load: loadAverage(), revision: revision() };
-  log(`load average ${started.load}`);
-  const engines: string[] = [];
-  const only = process.env.PATCHWORK_BENCH_ENGINES?.split(',') ?? ['pglite', 'postgres'];
-  const parts: ['pglite' | 'postgres', string][] = [];
-  if (only.includes('pglite')) parts.push(['pglite', 'PGlite']);
-  if (url && only.includes('postgres')) parts.push(['postgres', 'PostgreSQL']);
-  else console.warn('PostgreSQL part skipped: set PATCHWORK_BENCH_DATABASE_URL (or PATCHWORK_TEST_DATABASE_URL)');
-  for (const [engine, name] of parts) {
-    const results = await runChild(engine);
+await runNationalBench<ChildResults>({
+  name: 'need',
+  heading: '## See need and target it (issue 4)',
+  script: import.meta.url,
+  neededSteps: nationalSteps,
+  names: { scratch: 'run', results: 'results', copy: 'run' },
+  measure: benchEngine,
+  results: () => ({ rows, throughput, tiles: [...tileSamples], notes }),
+  merge(results) {
     rows.push(...results.rows);
     throughput.push(...results.throughput);
     for (const [key, samples] of results.tiles) tileSamples.set(key, samples);
     notes.push(...results.notes);
-    engines.push(name);
-  }
-
-  const table = report(started, engines);
-  console.log(table);
-  const doc = path.resolve('docs/PERFORMANCE.md');
-  const text = await readFile(doc, 'utf8');
-  const start = '<!-- bench:need:start -->';
-  const end = '<!-- bench:need:end -->';
-  const block = `${start}\n${table}\n${end}`;
-  await writeFile(doc, text.includes(start) ? text.replace(new RegExp(`${start}[\\s\\S]*${end}`), () => block) : `${text.trimEnd()}\n\n## See need and target it (issue 4)\n\n${block}\n`);
-}
-
-await main();
+  },
+  report,
+});
