@@ -125,8 +125,11 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await checkPage(resident, 'resident-ask');
     const places = resident.locator('input[name="places"]');
     const [first, second] = [await places.nth(0).getAttribute('id'), await places.nth(1).getAttribute('id')];
-    await tabTo(resident, 'input[name="how"][value="places"]');
-    await resident.keyboard.press('Space');
+    // Tab enters the radio group at its first option; the arrow keys move to (and choose) another.
+    await tabTo(resident, 'input[name="how"][value="map"]');
+    await resident.keyboard.press('ArrowDown');
+    await resident.keyboard.press('ArrowDown');
+    expect(await resident.locator('input[name="how"][value="places"]').isChecked()).toBe(true);
     await tabTo(resident, `#${first}`);
     await resident.keyboard.press('Space');
     await tabTo(resident, `#${second}`);
