@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
 import { queryRows, type Database } from '../../platform/db/database.ts';
-import type { FormErrors } from '../../platform/web/forms.ts';
+import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { sendCsv } from '../indicators/routes.ts';
 import { listEditions, type Edition } from '../indicators/service.ts';
 import { bandOfRank, valuesMapView, type MapValue } from '../maps/view.ts';
@@ -38,12 +38,7 @@ const openness = { public: 0, partners: 1, organisation: 2 } as const;
 
 /** Reads the form; every problem is named against its field, as the GOV.UK error summary expects. */
 async function readForm(form: Form, editions: Edition[], ladsOf: (edition: Edition, wanted: string[]) => Promise<{ found: string[]; unknown: string[] }>, sources: (edition: Edition) => Promise<{ value: string; sharing: 'public' | 'partners' | 'organisation' }[]>) {
-  const errors: FormErrors = { summary: [], fields: {} };
-  const fail = (field: string, text: string) => {
-    if (errors.fields[field]) return;
-    errors.fields[field] = { text };
-    errors.summary.push({ text, href: `#${field}` });
-  };
+  const { errors, fail } = formProblems();
   const name = (form.name ?? '').trim();
   if (!name) fail('name', 'Enter a name for the index');
   else if (name.length > 120) fail('name', 'The name must be 120 characters or fewer');

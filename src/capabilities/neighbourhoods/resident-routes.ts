@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { queryRows } from '../../platform/db/database.ts';
-import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
+import { fieldError, formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { problem, problemFor, sendCsv, wantsCsv } from '../indicators/routes.ts';
 import { sharingLevels } from '../indicators/schema.ts';
 import { tileServiceFor } from '../maps/tiles.ts';
@@ -49,16 +49,6 @@ const thresholds = [25, 50, 75, 100] as const;
 const mappingParams = z.object({ mappingId: z.uuid('Not a question address') });
 const ownerParams = z.object({ slug: z.string(), mappingId: z.uuid('Not a question address') });
 
-/** Collects problems against fields, as the GOV.UK error summary expects. */
-function problems() {
-  const errors: FormErrors = { summary: [], fields: {} };
-  const fail = (field: string, message: string) => {
-    if (errors.fields[field]) return;
-    errors.fields[field] = { text: message };
-    errors.summary.push({ text: message, href: `#${field}` });
-  };
-  return { errors, fail };
-}
 
 export const residentRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -90,7 +80,7 @@ export const residentRoutes: FastifyPluginAsync = async (root) => {
     async (request, reply) => {
       const org = request.organisation!;
       const form = (request.body ?? {}) as Form;
-      const { errors, fail } = problems();
+      const { errors, fail } = formProblems();
       const place = text(form, 'place');
       if (!place) fail('place', 'Enter the place you are asking about');
       else if (place.length > 80) fail('place', 'The place must be 80 characters or fewer');
@@ -139,7 +129,7 @@ export const residentRoutes: FastifyPluginAsync = async (root) => {
       const threshold = Number(text(form, 'threshold'));
       const name = text(form, 'name');
       const sharing = text(form, 'sharing') as Mapping['resultsSharing'];
-      const { errors, fail } = problems();
+      const { errors, fail } = formProblems();
       if (!name) fail('name', 'Enter a name for the neighbourhood');
       else if (name.length > 120) fail('name', 'The name must be 120 characters or fewer');
       if (!(sharingLevels as readonly string[]).includes(sharing)) fail('sharing', 'Choose who may see the neighbourhood');
@@ -210,7 +200,7 @@ export const residentRoutes: FastifyPluginAsync = async (root) => {
       if (!mapping) return reply.callNotFound();
       const form = request.body as Form;
       const how = text(form, 'how');
-      const { errors, fail } = problems();
+      const { errors, fail } = formProblems();
       let answer: Answer | null = null;
       if (how === 'map') {
         if (!text(form, 'drawn')) fail('drawn', 'Draw your neighbourhood on the map: at least three corners');

@@ -7,7 +7,7 @@ import { actorOf } from '../../platform/audit/audit.ts';
 import { access, decide, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
 import type { SessionUser } from '../../platform/auth/sessions.ts';
 import { queryRows, type Db } from '../../platform/db/database.ts';
-import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
+import { fieldError, formProblems, type Fail, type FormErrors } from '../../platform/web/forms.ts';
 import { domains } from '../indicators/iod-import.ts';
 import { domainKey, editionParam, sendCsv } from '../indicators/routes.ts';
 import { findEdition, listEditions } from '../indicators/service.ts';
@@ -53,17 +53,6 @@ export type Form = Record<string, string | string[] | Buffer | undefined>;
 export const text = (form: Form, field: string) => (typeof form[field] === 'string' ? (form[field] as string).trim() : '');
 const list = (form: Form, field: string) => [form[field]].flat().filter((v): v is string => typeof v === 'string');
 
-type Fail = (field: string, message: string) => void;
-/** An empty set of form problems and the way to add one, the first against each field, for the GOV.UK error summary. */
-export function formProblems(): { errors: FormErrors; fail: Fail } {
-  const errors: FormErrors = { summary: [], fields: {} };
-  const fail: Fail = (field, message) => {
-    if (errors.fields[field]) return;
-    errors.fields[field] = { text: message };
-    errors.summary.push({ text: message, href: `#${field}` });
-  };
-  return { errors, fail };
-}
 
 /** The form's details of a neighbourhood (or a layer of them), each problem against its field as the GOV.UK error summary expects. */
 export function readDetails(form: Form, noun: 'neighbourhood' | 'layer' = 'neighbourhood'): { details: NeighbourhoodDetails; errors: FormErrors; fail: Fail } {

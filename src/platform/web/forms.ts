@@ -21,3 +21,16 @@ export function formErrors(error: { validation?: FastifySchemaValidationError[] 
 export function fieldError(field: string, text: string): FormErrors {
   return { summary: [{ text, href: `#${field}` }], fields: { [field]: { text } } };
 }
+
+export type Fail = (field: string, message: string) => void;
+
+/** An empty set of form problems and the way to add one (the first against each field counts), for checks a schema cannot make. */
+export function formProblems(): { errors: FormErrors; fail: Fail } {
+  const errors: FormErrors = { summary: [], fields: {} };
+  const fail: Fail = (field, message) => {
+    if (errors.fields[field]) return;
+    errors.fields[field] = { text: message };
+    errors.summary.push({ text: message, href: `#${field}` });
+  };
+  return { errors, fail };
+}
