@@ -20,8 +20,8 @@ import type { AreaLevel, Edition } from '../indicators/service.ts';
 export const localVintages = ['lsoa21', 'lsoa11', 'ward24', 'ward19', 'lad24', 'lad19'] as const;
 export type LocalVintage = (typeof localVintages)[number];
 
-/** Population estimates by LSOA vintage, the weights for averaging rates. */
-const populationFor: Record<string, string> = { lsoa11: 'population.mid2020.lsoa11', lsoa21: 'population.mid2020-estimate.lsoa21' };
+/** Population estimates by LSOA vintage, the weights for averaging rates (here and in neighbourhood profiles, so they agree). */
+export const populationFor: Record<string, string> = { lsoa11: 'population.mid2020.lsoa11', lsoa21: 'population.mid2020-estimate.lsoa21' };
 
 export type LocalIndicatorInput = {
   label: string;

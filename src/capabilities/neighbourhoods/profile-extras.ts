@@ -4,7 +4,7 @@ import { queryRows, type Db } from '../../platform/db/database.ts';
 import { computeCompositeIndex, visibleCompositeIndexes, type CompositeIndex } from '../composite-index/service.ts';
 import { knownVintages } from '../geography/lookups.ts';
 import type { Edition } from '../indicators/service.ts';
-import { visibleLocalIndicators, type LocalIndicator } from '../local-data/service.ts';
+import { populationFor, visibleLocalIndicators, type LocalIndicator } from '../local-data/service.ts';
 
 /**
  * Local data and composite index positions for a neighbourhood, apportioned from the LSOAs it covers by the
@@ -12,11 +12,9 @@ import { visibleLocalIndicators, type LocalIndicator } from '../local-data/servi
  * take part; an LSOA touched by the boundary but counted at 0 must not add a value or a weight.
  */
 
-/**
- * The weights for averaging local rates: the same estimates the area roll-ups in local-data/service.ts use,
- * so a rate for a neighbourhood of whole LSOAs agrees with the same LSOAs rolled up to a ward.
- */
-const localRateWeights: Record<string, string> = { lsoa11: 'population.mid2020.lsoa11', lsoa21: 'population.mid2020-estimate.lsoa21' };
+// Rates are weighted by the same estimates as the area roll-ups, so a rate for a neighbourhood of whole LSOAs
+// agrees with the same LSOAs rolled up to a ward.
+const localRateWeights = populationFor;
 
 const levelWords: Record<string, string> = { ward: 'wards', lad: 'districts', msoa: 'MSOAs', ccg: 'clinical commissioning groups', lsoa: 'LSOAs' };
 
