@@ -155,6 +155,10 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     const canvas = resident.locator('[data-pw-draw] canvas');
     await canvas.waitFor();
     await canvas.focus();
+    // Zoom in to neighbourhood scale first (the map opens on the whole district), so the shape is a neighbourhood's size.
+    await resident.waitForFunction(() => document.querySelector('[data-pw-draw-status]')?.textContent?.includes('No corners'));
+    for (let i = 0; i < 3; i++) await resident.keyboard.press('Equal');
+    await resident.waitForTimeout(1500);
     await resident.keyboard.press('Enter');
     for (let i = 0; i < 3; i++) await resident.keyboard.press('ArrowRight');
     await resident.keyboard.press('Enter');
@@ -163,7 +167,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await expect.poll(() => resident.locator('[data-pw-draw-status]').textContent()).toContain('3 corners');
     expect(await resident.locator('input[name="how"][value="map"]').isChecked()).toBe(true);
     await resident.getByRole('button', { name: 'Send my answer' }).click();
-    await expect.poll(() => resident.locator('h1').textContent()).toContain('Thank you');
+    await expect.poll(async () => (await resident.locator('.govuk-error-summary').count()) ? await resident.locator('.govuk-error-summary').textContent() : await resident.locator('h1').textContent()).toContain('Thank you');
 
     // Three more choose the first place, so it is in at least 4 of 5 answers.
     for (let i = 0; i < 3; i++) {
@@ -184,5 +188,42 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     expect(await member.locator('body').textContent()).toMatch(/made from where residents agree/);
     await checkPage(member, 'resident-neighbourhood-profile');
     await member.context().close();
+  }, 300_000);
+
+  it('imports a layer of areas from one file, opens it and an area, and redraws the area as a new version', async () => {
+    const page = await signedIn();
+    // Two areas, each a handful of neighbouring 2021 LSOAs merged, with a name and a code as a PCN file has.
+    const groups = await queryRows<{ geojson: string }>(
+      harness.database.db,
+      sql`select ST_AsGeoJSON(ST_Union(boundary)) as geojson from (select boundary, row_number() over (order by code) as n from areas where vintage = 'lsoa21' and boundary is not null order by code limit 8) x group by (n - 1) / 4 order by min(n)`,
+    );
+    const file = { type: 'FeatureCollection', features: groups.map((g, i) => ({ type: 'Feature', properties: { PCN_NAME: `Sample PCN ${i + 1} (sample data)`, PCN_CODE: `U0000${i + 1}` }, geometry: JSON.parse(g.geojson) })) };
+    await page.goto(`${harness.base}/organisations/test-org/neighbourhood-layers/new`);
+    await page.locator('#file').setInputFiles({ name: 'pcns.geojson', mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(file)) });
+    await page.getByLabel('Property holding each area’s name').fill('PCN_NAME');
+    await page.getByLabel('Property holding each area’s code (optional)').fill('PCN_CODE');
+    await page.getByLabel('Name', { exact: true }).fill('Sample primary care networks');
+    await page.locator('#purpose').selectOption('pcn-footprint');
+    await page.getByLabel('Where the file came from').fill('Invented for this test (sample data)');
+    await page.getByLabel('Anyone (public)').check();
+    await checkPage(page, 'neighbourhood-layer-new');
+    await page.getByRole('button', { name: 'Import the layer' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Sample primary care networks');
+    await checkPage(page, 'neighbourhood-layer');
+
+    await page.getByRole('link', { name: 'Sample PCN 1 (sample data)' }).click();
+    await expect.poll(() => page.locator('h1').textContent()).toBe('Sample PCN 1 (sample data)');
+    await checkPage(page, 'neighbourhood-layer-area');
+    await page.getByRole('link', { name: 'Redraw it (new version)' }).click();
+    await checkPage(page, 'neighbourhood-redraw');
+    await page.locator('#geography-find').selectOption('lsoa21');
+    await page.getByRole('button', { name: 'Show the areas' }).click();
+    await page.getByLabel('From the wards or LSOAs chosen above').check();
+    await page.locator('#codes').fill(await queryRows<{ code: string }>(harness.database.db, sql`select code from areas where vintage = 'lsoa21' and boundary is not null order by code limit 3`).then((r) => r.map((c) => c.code).join(' ')));
+    await page.getByLabel('What changed, and why?').fill('Three LSOAs, as the practices agreed (sample data)');
+    await page.locator('form[method="post"] button.govuk-button:not([type="button"])').last().click();
+    await expect.poll(() => page.locator('body').textContent()).toMatch(/Version 2/);
+    expect(await page.locator('body').textContent()).toContain('Three LSOAs, as the practices agreed');
+    await page.context().close();
   }, 300_000);
 });
