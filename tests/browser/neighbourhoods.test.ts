@@ -7,7 +7,7 @@ import { queryRows } from '../../src/platform/db/database.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
 import { emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
-import { browserApp, browserSkipReason, checkPage, newPage, signInAs } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, newPage, signInAs, tabTo } from '../support/browser.ts';
 
 /** Making neighbourhoods in a real browser (issue 5): from wards, by drawing, by uploading; axe on every page. */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: neighbourhoods', () => {
@@ -95,15 +95,6 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     expect(await page.locator('body').textContent()).toMatch(/made from an uploaded boundary/);
     await page.context().close();
   });
-
-  /** Presses Tab until the element is focused, as someone using only a keyboard would. */
-  async function tabTo(page: Page, selector: string) {
-    for (let i = 0; i < 400; i++) {
-      if (await page.locator(selector).evaluate((e) => e === document.activeElement)) return;
-      await page.keyboard.press('Tab');
-    }
-    throw new Error(`Tab never reached ${selector}`);
-  }
 
   it('asks residents where their neighbourhood is: answers without an account (by keyboard, without the map), then where they agree becomes a neighbourhood', async () => {
     const member = await signedIn();

@@ -82,3 +82,12 @@ export async function checkPage(page: Page, name: string): Promise<void> {
   const violations = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.map((n) => n.target.join(' ')).join(', ')})`);
   expect(violations, `axe violations on ${name}`).toEqual([]);
 }
+
+/** Presses Tab until the element is focused, as someone using only a keyboard would. */
+export async function tabTo(page: Page, selector: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await page.locator(selector).evaluate((e) => e === document.activeElement)) return;
+    await page.keyboard.press('Tab');
+  }
+  throw new Error(`Tab never reached ${selector}`);
+}
