@@ -150,10 +150,14 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: n
     await resident.waitForFunction(() => document.querySelector('[data-pw-draw-status]')?.textContent?.includes('No corners'));
     for (let i = 0; i < 3; i++) await resident.keyboard.press('Equal');
     await resident.waitForTimeout(1500);
+    // Each arrow key pans with an animation: let it finish before adding a corner, or on a busy machine the
+    // corners all land where the map started and the shape has no area.
     await resident.keyboard.press('Enter');
     for (let i = 0; i < 3; i++) await resident.keyboard.press('ArrowRight');
+    await resident.waitForTimeout(1500);
     await resident.keyboard.press('Enter');
     for (let i = 0; i < 3; i++) await resident.keyboard.press('ArrowDown');
+    await resident.waitForTimeout(1500);
     await resident.keyboard.press('Enter');
     await expect.poll(() => resident.locator('[data-pw-draw-status]').textContent()).toContain('3 corners');
     expect(await resident.locator('input[name="how"][value="map"]').isChecked()).toBe(true);
