@@ -4,6 +4,7 @@ import { accounts } from './accounts/index.ts';
 import { administration } from './administration/index.ts';
 import { home } from './home/index.ts';
 import { indicators } from './indicators/index.ts';
+import { communityAssets } from './community-assets/index.ts';
 import { compositeIndex } from './composite-index/index.ts';
 import { localData } from './local-data/index.ts';
 import { maps } from './maps/index.ts';
@@ -12,4 +13,4 @@ import { neighbourhoods } from './neighbourhoods/index.ts';
 import { organisations } from './organisations/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, neighbourhoods, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

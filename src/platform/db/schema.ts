@@ -7,3 +7,4 @@ export * from '../../capabilities/geography/schema.ts';
 export * from '../../capabilities/indicators/schema.ts';
 export * from '../../capabilities/composite-index/schema.ts';
 export * from '../../capabilities/neighbourhoods/schema.ts';
+export * from '../../capabilities/community-assets/schema.ts';
