@@ -17,6 +17,9 @@ import { importPostcodes } from '../capabilities/geography/postcodes.ts';
 import { editionCatalogue, importIodEdition } from '../capabilities/indicators/iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
 import { bundledDataLoaded, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
+import { generateSampleServices } from '../capabilities/community-assets/sample.ts';
+import { sql } from 'drizzle-orm';
+import { queryRows } from '../platform/db/database.ts';
 
 /** A failure the person at the terminal can act on: printed without a stack trace. */
 class CliError extends Error {}
@@ -186,6 +189,26 @@ importCommand
     await withDatabase(async (database) => {
       await loadBundledData(database.db, cliActor, terminalProgress());
       console.log('Loaded the bundled national data.');
+    });
+  });
+
+const sample = program.command('sample').description('invented records for trying Patchwork out, each labelled sample data');
+sample
+  .command('assets')
+  .description('sample community assets and activities, spread where people live in the districts given')
+  .requiredOption('--organisation <slug>', 'the organisation that keeps them')
+  .option('--district <code...>', 'district (LAD) codes to place them in; all of England when not given')
+  .option('--count <n>', 'how many', '200')
+  .action(async (options: { organisation: string; district?: string[]; count: string }) => {
+    const count = Number(options.count);
+    if (!Number.isInteger(count) || count < 1 || count > 200_000) throw new CliError(`--count must be a whole number from 1 to 200,000, not "${options.count}"`);
+    await withDatabase(async (database) => {
+      const [org] = await queryRows<{ id: string }>(database.db, sql`select id from organisations where slug = ${options.organisation}`);
+      if (!org) throw new CliError(`There is no organisation "${options.organisation}": create it first (see README.md)`);
+      const ids = await generateSampleServices(database.db, { ownerOrganisationId: org.id, count, ladCodes: options.district }, cliActor).catch((error: unknown) => {
+        throw error instanceof Error && /No 2021 LSOA boundaries/.test(error.message) ? new CliError(`${error.message} (npx patchwork import bundled)`) : error;
+      });
+      console.log(`Added ${ids.length.toLocaleString('en-GB')} sample assets, labelled sample data, kept by ${options.organisation}.`);
     });
   });
 

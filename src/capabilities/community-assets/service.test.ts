@@ -8,6 +8,7 @@ import { seedPeople } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
 import { importBoundaries } from '../geography/boundaries.ts';
 import { bundledDataDir } from '../indicators/bundled-data.ts';
+import { generateSampleServices } from './sample.ts';
 import { AssetError, createService, describeSchedule, findDuplicates, getService, mergeServices, nameKey, phoneKey, publicContacts, updateService, inputOf, type ServiceInput } from './service.ts';
 
 /** A Wigan community centre (sample data), placed by a real Wigan postcode. */
@@ -127,5 +128,39 @@ describe.each(engines)('directory records on %s', (engine) => {
     await updateService(database.db, id, inputOf(record), owner(), cliActor);
     const again = (await getService(database.db, id))!;
     expect({ ...again, updatedAt: null }).toEqual({ ...record, updatedAt: null, locations: record.locations.map((l) => ({ ...l, serviceLocationId: again.locations[0]!.serviceLocationId })), schedules: again.schedules.length ? record.schedules.map((s, i) => ({ ...s, id: again.schedules[i]!.id })) : [], contacts: record.contacts.map((c, i) => ({ ...c, id: again.contacts[i]!.id })) });
+  });
+});
+
+describe.each(engines)('sample records on %s', (engine) => {
+  let database: TestDatabase;
+  let organisationId: string;
+  beforeAll(async () => {
+    database = await createTestDatabase(engine);
+    ({ organisationId } = await seedPeople(database));
+    await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24']);
+    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
+    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+  }, 300_000);
+  afterAll(async () => database?.drop());
+
+  it('places labelled sample records in the district asked for, the same each time for a seed', async () => {
+    const ids = await generateSampleServices(database.db, { ownerOrganisationId: organisationId, count: 60, ladCodes: ['E08000010'], seed: 7 }, cliActor);
+    expect(ids).toHaveLength(60);
+    const rows = await queryRows<{ name: string; sample: boolean; lad25: string | null; categories: number }>(
+      database.db,
+      sql`select s.name, s.sample, l.lad25, (select count(*)::int from directory_service_taxonomies t where t.service_id = s.id) as categories
+          from directory_services s join directory_service_locations sl on sl.service_id = s.id join directory_locations l on l.id = sl.location_id`,
+    );
+    expect(rows).toHaveLength(60);
+    for (const row of rows) {
+      expect(row.name).toMatch(/\(sample data\)$/);
+      expect(row.sample).toBe(true);
+      expect(row.categories).toBe(1);
+    }
+    // Points are within 250 m of a Wigan LSOA's centre, so nearly all land inside Wigan's wards.
+    expect(rows.filter((r) => r.lad25 === 'E08000010').length).toBeGreaterThanOrEqual(55);
+    const record = (await getService(database.db, ids[0]!))!;
+    expect(record.locations[0]!.lsoa21?.code).toMatch(/^E01/);
+    await expect(generateSampleServices(database.db, { ownerOrganisationId: organisationId, count: 1, ladCodes: ['E09999999'] }, cliActor)).rejects.toThrow(/No 2021 LSOA boundaries in E09999999/);
   });
 });
