@@ -19,15 +19,17 @@ export type Locator = {
   /** How many areas were loaded (0 when the vintage has no boundaries, or none meet the box). */
   size: number;
   /**
-   * The code of the area holding the point, or null when none of those loaded does (the sea, Wales, or
-   * outside the box the locator was loaded for). A point on a boundary shared by two areas goes to the one
-   * with the lower code, whatever else was loaded, so the answer does not depend on the box.
+   * The code of the area holding the point, or null when none of those loaded does (the sea, Wales, a point
+   * outside the box the locator was loaded for, or not a finite longitude and latitude). A point on the
+   * boundary between areas, and inside none, goes to the lowest code of those it touches; one inside two
+   * (where generalised boundaries overlap) to the lower of those. Either way the answer is the same
+   * whatever else was loaded, so it does not depend on the box.
    */
   locate(lon: number, lat: number): string | null;
 };
 
 /**
- * Where a point lies in one polygon (rings `firstRing` to `lastRing` of `rings`, outer ring first, holes
+ * Where a point lies in one polygon (rings `firstRing` up to, not including, `lastRing`: outer ring first, holes
  * after): 1 inside, 0 on an edge or corner, -1 outside. A hole is just another ring, so a point in a hole
  * crosses the outer ring and the hole's and comes out even.
  *
