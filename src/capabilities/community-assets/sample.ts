@@ -147,7 +147,7 @@ export async function generateSampleServices(db: Db, options: SampleOptions, act
     await copyRows(tx, 'directory_contacts', ['id', 'service_id', 'kind', 'name', 'phone', 'phone_key', 'public', 'position'], contacts);
     await copyRows(tx, 'directory_service_taxonomies', ['service_id', 'term_id'], taxonomies);
     const locationIds = locations.map((l) => l[0] as string);
-    for (let i = 0; i < locationIds.length; i += 5000) await assignAreas(tx, locationIds.slice(i, i + 5000));
+    await assignAreas(tx, locationIds);
     await analyze(tx, 'directory_services', 'directory_locations', 'directory_service_locations', 'directory_schedules', 'directory_contacts', 'directory_service_taxonomies');
     await recordAudit(tx, { actor, action: 'directory.sample.generated', objectType: 'organisation', objectId: options.ownerOrganisationId, details: { count: options.count, ladCodes: options.ladCodes ?? null, seed: options.seed ?? 1 } });
     return ids;

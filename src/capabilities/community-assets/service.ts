@@ -2,6 +2,7 @@ import { eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { pointEwkt } from '../../platform/db/geometry.ts';
+import { locatePoints } from '../geography/locator.ts';
 import { findPostcode } from '../geography/postcodes.ts';
 import {
   assetKinds,
@@ -220,20 +221,30 @@ async function placeOf(tx: Tx, location: LocationInput): Promise<{ lon: number; 
 
 /**
  * Sets each location's 2021 LSOA, 2025 ward and district from its point, by the boundaries Patchwork holds.
- * One statement for any number of locations, so imports pay once.
+ * The in-app locator reads only the boundaries around the points once, so an import of thousands costs about
+ * what one does (a PostGIS join per point is slow on PGlite, and on PostgreSQL its planner can scan every
+ * LSOA's index entry for each point).
  */
 export async function assignAreas(tx: Tx, locationIds: string[]): Promise<void> {
-  if (!locationIds.length) return;
-  await tx.execute(sql`
-    update ${directoryLocations} l set
-      location_bng = ST_Transform(l.location, 27700),
-      lsoa21 = (select a.code from areas a where a.vintage = 'lsoa21' and ST_Intersects(a.boundary, l.location) order by a.code limit 1),
-      ward25 = w.code,
-      lad25 = (select k.to_code from area_lookups k where k.from_vintage = 'ward25' and k.from_code = w.code and k.to_vintage = 'lad25' limit 1),
-      updated_at = now()
-    from ${directoryLocations} l2
-    left join lateral (select a.code from areas a where a.vintage = 'ward25' and ST_Intersects(a.boundary, l2.location) order by a.code limit 1) w on true
-    where l.id = l2.id and l.id in (${sql.join(locationIds.map((id) => sql`${id}::uuid`), sql`, `)})`);
+  for (let i = 0; i < locationIds.length; i += 5000) {
+    const ids = locationIds.slice(i, i + 5000);
+    const placed = await queryRows<{ id: string; lon: number; lat: number }>(
+      tx,
+      sql`select id, ST_X(location) as lon, ST_Y(location) as lat from ${directoryLocations} where location is not null and id in (${sql.join(ids.map((id) => sql`${id}::uuid`), sql`, `)})`,
+    );
+    if (!placed.length) continue;
+    const codes = await locatePoints(tx, placed.map((p) => ({ lon: Number(p.lon), lat: Number(p.lat) })), ['lsoa21', 'ward25']);
+    const rows = placed.map((p, n) => sql`(${p.id}::uuid, ${codes[n]!.lsoa21}::text, ${codes[n]!.ward25}::text)`);
+    await tx.execute(sql`
+      update ${directoryLocations} l set
+        location_bng = ST_Transform(l.location, 27700),
+        lsoa21 = v.lsoa21,
+        ward25 = v.ward25,
+        lad25 = (select k.to_code from area_lookups k where k.from_vintage = 'ward25' and k.from_code = v.ward25 and k.to_vintage = 'lad25' order by k.to_code limit 1),
+        updated_at = now()
+      from (values ${sql.join(rows, sql`, `)}) as v(id, lsoa21, ward25)
+      where l.id = v.id`);
+  }
 }
 
 async function directoryOrganisationFor(tx: Tx, input: DirectoryOrganisationInput, owner: Owner): Promise<string> {
