@@ -68,7 +68,8 @@ describe('patchwork command line (PGlite data directory)', () => {
     expect(ok.stdout).toContain('Imported 2 postcodes from 1 file (2 new, 0 changed, 0 unchanged; 1 terminated, 0 without a grid reference).');
     const bad = path.join(dir, 'bad-postcodes.csv');
     await writeFile(bad, `${header}WN1 1AD,199002,,1,north,-2.6,E00032310,E01006369,E02001294,E05000861,E08000010,E38000205,1991\n`);
-    const refused = await run(['import', 'postcodes', '--file', bad], env);
+    // As the issue writes it: the file as an argument.
+    const refused = await run(['import', 'postcodes', bad], env);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('row 2, column "lat": "north" is not a latitude');
     const centroids = await run(['import', 'centroids', '--file', 'data/centroids/lsoa11_population_weighted_centroids_england.csv.gz'], env);

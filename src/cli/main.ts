@@ -157,11 +157,14 @@ importCommand
 importCommand
   .command('postcodes')
   .description('postcodes from the ONS National Statistics Postcode Lookup or Postcode Directory (the whole country, or an extract)')
-  .requiredOption('--file <path...>', 'NSPL or ONSPD CSV file(s), optionally gzipped')
-  .action(async (options: { file: string[] }) => {
+  .argument('[files...]', 'NSPL or ONSPD CSV file(s), optionally gzipped')
+  .option('--file <path...>', 'the same, as an option')
+  .action(async (files: string[], options: { file?: string[] }) => {
+    const all = [...files, ...(options.file ?? [])];
+    if (!all.length) throw new CliError('Give the postcode file(s): npx patchwork import postcodes NSPL_FEB_2026_UK.csv');
     await withDatabase(async (database) => {
       const progress = terminalProgress();
-      const r = await importPostcodes(database.db, options.file, cliActor, { progress }).catch((error: unknown) => {
+      const r = await importPostcodes(database.db, all, cliActor, { progress }).catch((error: unknown) => {
         if (process.stderr.isTTY) process.stderr.write('\n'); // end the progress bar's line before the error
         throw error;
       });
