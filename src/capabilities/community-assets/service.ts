@@ -458,7 +458,7 @@ export async function getService(db: Tx, id: string): Promise<ServiceRecord | nu
     db,
     sql`select id, service_location_id, freq, interval, by_day, to_char(opens_at, 'HH24:MI') as opens_at, to_char(closes_at, 'HH24:MI') as closes_at,
           to_char(valid_from, 'YYYY-MM-DD') as valid_from, to_char(valid_to, 'YYYY-MM-DD') as valid_to, description
-        from ${directorySchedules} where service_id = ${id} order by opens_at nulls last, id`,
+        from ${directorySchedules} where service_id = ${id} order by opens_at nulls last, by_day, id`,
   );
   const contacts = await db.select().from(directoryContacts).where(eq(directoryContacts.serviceId, id)).orderBy(directoryContacts.position, directoryContacts.id);
   const categories = await db
