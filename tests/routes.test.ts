@@ -92,6 +92,9 @@ const expected: Record<string, Row> = {
   'POST /organisations/:slug/directory/suggestions/:suggestionId/accept': orgRole('coordinator', 401, 404),
   'POST /organisations/:slug/directory/suggestions/:suggestionId/merge': orgRole('coordinator', 401, 404),
   'POST /organisations/:slug/directory/suggestions/:suggestionId/reject': orgRole('coordinator', 401, 404),
+  // Gaps against need: public (assets and deprivation are open data); with nothing chosen, the form.
+  'GET /directory/gaps': everyone(200),
+  'GET /api/v1/directory/gaps': everyone(400),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),

@@ -17,13 +17,19 @@ export type Assets = {
   urls: Record<string, string>;
 };
 
+/** Capabilities' map modules, served under these names with MapLibre's hashed addresses written in. */
+const mapModules = {
+  'map.mjs': path.resolve(here, '../../capabilities/maps/assets/map.mjs'),
+  'draw.mjs': path.resolve(here, '../../capabilities/neighbourhoods/assets/draw.mjs'),
+  'directory-map.mjs': path.resolve(here, '../../capabilities/community-assets/assets/directory-map.mjs'),
+  'gap-map.mjs': path.resolve(here, '../../capabilities/community-assets/assets/gap-map.mjs'),
+};
+
 const sources = {
   scss: path.join(here, 'assets/patchwork.scss'),
   favicon: path.join(here, 'assets/favicon.svg'),
   init: path.join(here, 'assets/init.mjs'),
   govukJs: path.join(govukDist, 'govuk/govuk-frontend.min.js'),
-  map: path.resolve(here, '../../capabilities/maps/assets/map.mjs'),
-  draw: path.resolve(here, '../../capabilities/neighbourhoods/assets/draw.mjs'),
   maplibre: path.join(maplibreDist, 'maplibre-gl.mjs'),
   maplibreWorker: path.join(maplibreDist, 'maplibre-gl-worker.mjs'),
   maplibreCss: path.join(maplibreDist, 'maplibre-gl.css'),
@@ -81,9 +87,9 @@ export async function buildAssets(cacheDir: string): Promise<Assets> {
   add('maplibre-gl.mjs', await readFile(sources.maplibre), 'text/javascript; charset=utf-8');
   add('maplibre-gl-worker.mjs', await readFile(sources.maplibreWorker), 'text/javascript; charset=utf-8');
   add('maplibre-gl.css', await readFile(sources.maplibreCss), 'text/css; charset=utf-8');
-  const map = (await readFile(sources.map, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
-  add('map.mjs', Buffer.from(map), 'text/javascript; charset=utf-8');
-  const draw = (await readFile(sources.draw, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
-  add('draw.mjs', Buffer.from(draw), 'text/javascript; charset=utf-8');
+  for (const [name, file] of Object.entries(mapModules)) {
+    const module = (await readFile(file, 'utf8')).replace('__MAPLIBRE__', urls['maplibre-gl.mjs']!).replace('__MAPLIBRE_WORKER__', urls['maplibre-gl-worker.mjs']!);
+    add(name, Buffer.from(module), 'text/javascript; charset=utf-8');
+  }
   return { files, urls };
 }
