@@ -95,6 +95,17 @@ const expected: Record<string, Row> = {
   // Gaps against need: public (assets and deprivation are open data); with nothing chosen, the form.
   'GET /directory/gaps': everyone(200),
   'GET /api/v1/directory/gaps': everyone(400),
+  // The Open Referral UK API and the CSV template are public; a service not there is a 404 for everyone.
+  // Importing can overwrite many records at once, so it is for coordinators; exporting for members.
+  'GET /api/v1/oruk': everyone(200),
+  'GET /api/v1/oruk/services': everyone(200),
+  'GET /api/v1/oruk/services/': everyone(200),
+  'GET /api/v1/oruk/services/:id': everyone(404),
+  'GET /api/v1/oruk/taxonomies': everyone(200),
+  'GET /directory/template.csv': everyone(200),
+  'GET /organisations/:slug/directory/import': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/directory/import': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/directory/export': orgRole('member', 302, 200),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),

@@ -215,6 +215,61 @@ sample
     });
   });
 
+/** An organisation named on the command line, by its slug (as in its web address). */
+async function organisationBySlug(database: Database, slug: string): Promise<{ id: string; slug: string; name: string }> {
+  const { sql } = await import('drizzle-orm');
+  const { queryRows } = await import('../platform/db/database.ts');
+  const [org] = await queryRows<{ id: string; slug: string; name: string }>(database.db, sql`select id, slug, name from organisations where slug = ${slug}`);
+  if (!org) throw new CliError(`No organisation has the slug "${slug}": it is the part of the organisation’s address after /organisations/`);
+  return org;
+}
+importCommand
+  .command('assets')
+  .description('community assets into an organisation’s directory, from the CSV template (or Excel) or Open Referral UK JSON: all or nothing, each problem named')
+  .argument('<file>', 'a CSV or .xlsx in the template’s layout (docs/ASSETS-CSV.md), or Open Referral UK JSON')
+  .requiredOption('--organisation <slug>', 'the organisation that keeps the records')
+  .option('--format <format>', 'csv or oruk (worked out from the file when not given)')
+  .action(async (file: string, options: { organisation: string; format?: string }) => {
+    if (options.format && options.format !== 'csv' && options.format !== 'oruk') throw new CliError(`--format must be csv or oruk, not "${options.format}"`);
+    const { readFile } = await import('node:fs/promises');
+    const bytes = await readFile(file).catch(() => {
+      throw new CliError(`${file} cannot be read: check the path`);
+    });
+    const { readImportFile } = await import('../capabilities/community-assets/oruk-routes.ts');
+    const { runImport } = await import('../capabilities/community-assets/transfer.ts');
+    await withDatabase(async (database) => {
+      const org = await organisationBySlug(database, options.organisation);
+      const format = (options.format as 'csv' | 'oruk' | undefined) ?? (/\.json$/i.test(file) ? 'oruk' : null);
+      const plan = await readImportFile(bytes, file, org, format);
+      const r = await runImport(database.db, plan, org, null, cliActor);
+      console.log(`Imported ${r.total} ${r.total === 1 ? 'record' : 'records'} into ${org.name}’s directory (${r.created} new, ${r.updated} updated)${r.categoriesAdded.length ? `; added categories ${r.categoriesAdded.join(', ')}` : ''}.`);
+      for (const note of r.notes) console.log(`Note: ${note}.`);
+    });
+  });
+
+program
+  .command('export')
+  .description('write data out of Patchwork')
+  .command('assets')
+  .description('an organisation’s directory records, as the CSV template or Open Referral UK JSON, with contacts it keeps private marked so')
+  .requiredOption('--organisation <slug>', 'the organisation whose records to export')
+  .requiredOption('--format <format>', 'csv or oruk')
+  .option('--out <file>', 'where to write it (standard output when not given)')
+  .action(async (options: { organisation: string; format: string; out?: string }) => {
+    if (options.format !== 'csv' && options.format !== 'oruk') throw new CliError(`--format must be csv or oruk, not "${options.format}"`);
+    const { exportCsv } = await import('../capabilities/community-assets/asset-csv.ts');
+    const { exportOruk } = await import('../capabilities/community-assets/oruk.ts');
+    await withDatabase(async (database) => {
+      const org = await organisationBySlug(database, options.organisation);
+      const text = options.format === 'csv' ? await exportCsv(database.db, org.id) : await exportOruk(database.db, org.id);
+      if (options.out) {
+        const { writeFile } = await import('node:fs/promises');
+        await writeFile(options.out, text);
+        console.error(`Wrote ${org.name}’s directory to ${options.out}.`);
+      } else process.stdout.write(text);
+    });
+  });
+
 const db = program.command('db').description('back up and restore Patchwork’s data');
 db.command('backup')
   .description('write a consistent snapshot of every Patchwork table to a file')
