@@ -45,6 +45,8 @@ export class AssetError extends Error {
 }
 
 export type ScheduleInput = {
+  /** Kept when given, so an Open Referral import keeps the ids of the feed it came from. */
+  id?: string;
   freq: (typeof scheduleFrequencies)[number];
   interval: number;
   /** "MO,TH" weekly; "2TU" or "-1FR" monthly. */
@@ -56,7 +58,7 @@ export type ScheduleInput = {
   validTo: string | null;
   description: string | null;
 };
-export type ContactInput = { kind: (typeof contactKinds)[number]; name: string | null; title: string | null; phone: string | null; email: string | null; public: boolean };
+export type ContactInput = { /** Kept when given, as a schedule's is. */ id?: string; kind: (typeof contactKinds)[number]; name: string | null; title: string | null; phone: string | null; email: string | null; public: boolean };
 export type LocationInput = {
   /** Kept when given (Open Referral imports carry their ids); otherwise a location of the same owner, name, address and postcode is reused. */
   id?: string;
