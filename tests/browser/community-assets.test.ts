@@ -6,6 +6,7 @@ import { cliActor } from '../../src/platform/audit/audit.ts';
 import { queryRows } from '../../src/platform/db/database.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
 import { bundledDataDir } from '../../src/capabilities/indicators/bundled-data.ts';
+import { gapAnalysis } from '../../src/capabilities/community-assets/gaps.ts';
 import { emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
 import { browserApp, browserSkipReason, checkPage, newPage, signInAs } from '../support/browser.ts';
@@ -124,6 +125,41 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: c
     const [suggestion] = await queryRows<{ status: string; submitter_email: string | null; result_service_id: string | null }>(harness.database.db, sql`select status, submitter_email, result_service_id from directory_suggestions`);
     expect(suggestion).toMatchObject({ status: 'accepted', submitter_email: null });
     expect(suggestion!.result_service_id).toBe(page.url().split('/').pop());
+    await page.context().close();
+  });
+  it('lists the deprived LSOAs of a ward with no community space within 800 m', async () => {
+    // The ward of Wigan with the most LSOAs in the most deprived 20%, by the analysis itself for the district.
+    const district = await gapAnalysis(harness.database.db, { area: { type: 'lad', code: 'E08000010' } });
+    const deprivedByWard = new Map<string, number>();
+    for (const l of district.lsoas) if (l.ward && l.decile !== null && l.decile <= 2) deprivedByWard.set(l.ward.code, (deprivedByWard.get(l.ward.code) ?? 0) + 1);
+    const [ward] = [...deprivedByWard.entries()].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))[0]!;
+    // Every LSOA of the ward, checked here by hand: deprived, and no active community space within 800 m of it.
+    const expected = await queryRows<{ code: string }>(
+      harness.database.db,
+      sql`with lsoas as (select k.from_code as code from area_lookups k where k.from_vintage = 'lsoa21' and k.to_vintage = 'ward25' and k.to_code = ${ward})
+          select l.code from lsoas l join areas a on a.vintage = 'lsoa21' and a.code = l.code
+          join indicator_values v on v.code = l.code and v.indicator_id = 'iod2025.imd' and v.decile <= 2
+          where not exists (
+            select 1 from directory_services s join directory_service_locations sl on sl.service_id = s.id join directory_locations dl on dl.id = sl.location_id
+            join directory_service_taxonomies t on t.service_id = s.id and t.term_id = 'community-space'
+            where s.status = 'active' and s.merged_into_id is null
+              and ST_DWithin(dl.location_bng, ST_Transform(coalesce(a.weighted_centroid, ST_PointOnSurface(a.boundary)), 27700), 800))
+          order by l.code`,
+    );
+    expect(expected.length).toBeGreaterThan(0);
+
+    const page = await newPage(harness.browser);
+    await page.goto(`${harness.base}/directory/gaps`);
+    await checkPage(page, 'directory-gaps-form');
+    await page.locator('input[name="area"][value="ward"]').check();
+    await page.locator('#ward').fill(ward);
+    await page.getByRole('button', { name: 'Find gaps' }).click();
+    await expect.poll(() => page.locator('table').count()).toBeGreaterThan(0);
+    const gapRows = page.locator('table').first().locator('tbody tr', { has: page.locator('.govuk-tag', { hasText: 'Gap' }) });
+    const shown = (await gapRows.allTextContents()).map((t) => /E01\d{6}/.exec(t)![0]).sort();
+    expect(shown).toEqual(expected.map((e) => e.code));
+    expect(page.url()).toContain('walk=800');
+    await checkPage(page, 'directory-gaps-ward');
     await page.context().close();
   });
 });
