@@ -22,7 +22,7 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: c
   let postcodes: string[] = [];
   const harness = browserApp(async (database) => {
     await seedPeople(database);
-    await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24', 'names.msoa21', 'postcodes.nspl2021', 'population.mid2020', 'population.lsoa21', 'edition.iod2025']);
+    await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24', 'lookup.lsoa11-lsoa21', 'names.msoa21', 'postcodes.nspl2021', 'population.mid2020', 'population.lsoa21', 'edition.iod2025']);
     for (const vintage of ['lsoa21', 'ward25']) await importBoundaries(database.db, path.join(bundledDataDir, `boundaries/${vintage}/E08000010.geojson.gz`), cliActor);
     postcodes = (
       await queryRows<{ display: string }>(
