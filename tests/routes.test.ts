@@ -70,6 +70,8 @@ const expected: Record<string, Row> = {
   // everyone, as is suggesting a correction to it); anyone may suggest an asset. Partners' pages are for members,
   // merging, categories and deciding suggestions for coordinators; a record or suggestion that is not the
   // organisation's is not found.
+  'GET /directory': everyone(200),
+  'GET /directory/results.geojson': everyone(200),
   'GET /directory/services/:serviceId': everyone(404),
   'GET /directory/services/:serviceId/suggest': everyone(404),
   'POST /directory/services/:serviceId/suggest': everyone(404),
