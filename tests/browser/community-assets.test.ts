@@ -127,6 +127,27 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: c
     expect(suggestion!.result_service_id).toBe(page.url().split('/').pop());
     await page.context().close();
   });
+  it('finds the asset by postcode and category, on the list and on the map', async () => {
+    const page = await newPage(harness.browser);
+    await page.goto(`${harness.base}/directory`);
+    await checkPage(page, 'directory-search-start');
+    await page.locator('#where').fill(postcodes[0]!);
+    await page.getByText('Choose categories').click();
+    await page.locator('input[name="category"][value="community-space"]').check();
+    await page.getByRole('button', { name: 'Search', exact: true }).click();
+    await expect.poll(() => page.locator('#results-list').textContent()).toContain('Beech Hill Community Centre');
+    // Only community spaces: the walking group, in another category, is not listed.
+    expect(await page.locator('#results-list').textContent()).not.toContain('Marsh Green Walking Group');
+    await page.locator('[data-pw-directory-map][data-pw-map-drawn]').waitFor();
+    const onMap = JSON.parse((await page.locator('#directory-results').textContent())!) as { features: unknown[] };
+    expect(JSON.stringify(onMap.features)).toContain('Beech Hill Community Centre');
+    expect(await page.locator('[data-pw-directory-map]').getAttribute('data-pw-map-error')).toBeNull();
+    await checkPage(page, 'directory-search-results');
+    await page.getByRole('link', { name: 'Beech Hill Community Centre' }).first().click();
+    await expect.poll(() => page.locator('h1').textContent()).toContain('Beech Hill Community Centre');
+    await page.context().close();
+  });
+
   it('lists the deprived LSOAs of a ward with no community space within 800 m', async () => {
     // The ward of Wigan with the most LSOAs in the most deprived 20%, by the analysis itself for the district.
     const district = await gapAnalysis(harness.database.db, { area: { type: 'lad', code: 'E08000010' } });

@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { inPage } from '../maps/view.ts';
 import { access, viewerOf, type Viewer } from '../../platform/auth/permissions.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { formErrors, fieldError, type FormErrors } from '../../platform/web/forms.ts';
@@ -165,7 +166,6 @@ const csvName = (a: GapAnalysis, table: Query['table']) =>
 
 /** Gap, deprived and other LSOAs, by band (1–4) as the map modules colour a page's figures. */
 export const gapColours = { gap: '#d4351c', deprived: '#ffdd00', other: '#b1b4b6', unknown: '#ffffff' } as const;
-const inPage = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 type GapMap = { available: false; reason: string } | { available: true; tiles: string; layer: string; bounds: string; values: string; points: string; link: string; colours: string; pointCount: number };
 

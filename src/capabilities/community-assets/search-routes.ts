@@ -3,6 +3,7 @@ import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
+import { inPage } from '../maps/view.ts';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { queryRows, type Db } from '../../platform/db/database.ts';
 import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
@@ -225,7 +226,6 @@ function resultsGeoJson(result: SearchResult) {
 }
 
 /** JSON to sit in a <script type="application/json"> element: no "<" may close it early. */
-const inPage = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 const csvColumns = ['id', 'name', 'kind', 'organisation', 'categories', 'location', 'address', 'town', 'postcode', 'longitude', 'latitude', 'metres', 'when', 'free', 'fees', 'wheelchairAccessible', 'lastChecked', 'sample', 'page'];
 

@@ -84,7 +84,7 @@ export async function mapView(database: Database, edition: Edition, domain: stri
 }
 
 /** JSON to sit in a <script type="application/json"> element: no "<" may close it early. */
-const inPage = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
+export const inPage = (value: unknown) => JSON.stringify(value).replace(/</g, '\\u003c');
 
 /** A figure of an area for a values map: its band from 1 (worst tenth) to 10 (best), and what to say about it. */
 export type MapValue = { band: number | null; text: string };
