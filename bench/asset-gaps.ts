@@ -28,7 +28,7 @@ import { queryRows, type Database, type Db } from '../src/platform/db/database.t
 import { gapAnalysis, latestLsoa21Edition, latestLsoa21Population, type GapAnalysis } from '../src/capabilities/community-assets/gaps.ts';
 import { generateSampleServices } from '../src/capabilities/community-assets/sample.ts';
 import { ms, stats, time, type Stats } from './support/measure.ts';
-import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, rowsTable, runNationalBench, type Row, type Started } from './support/national.ts';
+import { benchLog, loadAverage, nationalSteps, runTableBench, type Row } from './support/national.ts';
 
 const quick = process.argv.includes('--quick') || process.env.PATCHWORK_BENCH_QUICK === '1';
 const runs = quick ? { n: 5, warm: 1 } : { n: 30, warm: 3 };
@@ -124,13 +124,7 @@ async function benchEngine(engine: string, database: Database) {
   await db.delete(organisations).where(sql`${organisations.id} = ${org!.id}`);
 }
 
-function report(started: Started, engines: string[]): string {
-  return [measuredLine(started, engines, `\`npm run bench:asset-gaps\`${quick ? ' -- --quick' : ''}`), '', ...rowsTable(rows), ...notesList(notes)].join('\n');
-}
-
-type ChildResults = { rows: Row[]; notes: string[] };
-
-await runNationalBench<ChildResults>({
+await runTableBench({
   name: 'asset-gaps',
   heading: '## Community assets: gaps (issue 6)',
   script: import.meta.url,
@@ -138,10 +132,6 @@ await runNationalBench<ChildResults>({
   names: { scratch: 'run-asset-gaps', results: 'results-asset-gaps', copy: 'gaps' },
   quick,
   measure: benchEngine,
-  results: () => ({ rows, notes }),
-  merge(results) {
-    rows.push(...results.rows);
-    notes.push(...results.notes);
-  },
-  report,
+  rows,
+  notes,
 });

@@ -34,10 +34,10 @@ import { organisations } from '../src/platform/auth/schema.ts';
 import { loadConfig } from '../src/platform/config/config.ts';
 import { queryRows, type Database, type Db } from '../src/platform/db/database.ts';
 import { buildApp } from '../src/platform/web/app.ts';
-import { generateSampleServices } from '../src/capabilities/community-assets/sample.ts';
+import { generateSampleServices, prng } from '../src/capabilities/community-assets/sample.ts';
 import { findPlace, searchServices, type Distance, type SearchFilters } from '../src/capabilities/community-assets/search.ts';
 import { ms, stats, time } from './support/measure.ts';
-import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, rowsTable, runNationalBench, type Row, type Started } from './support/national.ts';
+import { benchLog, loadAverage, nationalSteps, runTableBench, type Row } from './support/national.ts';
 
 const quick = process.argv.includes('--quick') || process.env.PATCHWORK_BENCH_QUICK === '1';
 /** Searches of each kind (each with its own postcode, words or place), and untimed ones first. */
@@ -56,17 +56,6 @@ const log = benchLog('directory-search');
 const rows: Row[] = [];
 const notes: string[] = [];
 
-/** mulberry32, as the sample records use: the same searches on both engines. */
-function prng(start: number) {
-  let a = start >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A search as the page takes it: the query string's fields (what the form sends). */
 type Ask = Record<string, string | string[]>;
@@ -256,13 +245,7 @@ async function benchEngine(engine: string, database: Database) {
   }
 }
 
-function report(started: Started, engines: string[]): string {
-  return [measuredLine(started, engines, `\`npm run bench:directory-search\`${quick ? ' -- --quick' : ''}`), '', ...rowsTable(rows), ...notesList(notes)].join('\n');
-}
-
-type ChildResults = { rows: Row[]; notes: string[] };
-
-await runNationalBench<ChildResults>({
+await runTableBench({
   name: 'directory-search',
   heading: '## Finding community assets (issue 6)',
   script: import.meta.url,
@@ -271,10 +254,6 @@ await runNationalBench<ChildResults>({
   names: { scratch: 'run-directory-search', results: 'results-directory-search', copy: 'dirsearch' },
   quick,
   measure: benchEngine,
-  results: () => ({ rows, notes }),
-  merge(results) {
-    rows.push(...results.rows);
-    notes.push(...results.notes);
-  },
-  report,
+  rows,
+  notes,
 });

@@ -41,7 +41,7 @@ import { overlapMatrix, type GeographyRef, type OverlapMatrix } from '../src/cap
 import { neighbourhoods } from '../src/capabilities/neighbourhoods/schema.ts';
 import { createNeighbourhood, neighbourhoodProfile, type NeighbourhoodProfile } from '../src/capabilities/neighbourhoods/service.ts';
 import { ms, stats, time, type Stats } from './support/measure.ts';
-import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, rowsTable, runNationalBench, type Row, type Started } from './support/national.ts';
+import { benchLog, loadAverage, nationalSteps, runTableBench, type Row } from './support/national.ts';
 
 const quick = process.argv.includes('--quick') || process.env.PATCHWORK_BENCH_QUICK === '1';
 
@@ -320,13 +320,7 @@ async function benchEngine(engine: string, database: Database) {
 
 // ------------------------------------------------------------------------------------------------ report
 
-function report(started: Started, engines: string[]): string {
-  return [measuredLine(started, engines, `\`npm run bench:neighbourhoods\`${quick ? ' -- --quick' : ''}`), '', ...rowsTable(rows), ...notesList(notes)].join('\n');
-}
-
-type ChildResults = { rows: Row[]; notes: string[] };
-
-await runNationalBench<ChildResults>({
+await runTableBench({
   name: 'neighbourhoods',
   heading: '## Neighbourhoods (issue 5)',
   script: import.meta.url,
@@ -335,10 +329,6 @@ await runNationalBench<ChildResults>({
   names: { scratch: 'run-neighbourhoods', results: 'results-neighbourhoods', copy: 'nbhd' },
   quick,
   measure: benchEngine,
-  results: () => ({ rows, notes }),
-  merge(results) {
-    rows.push(...results.rows);
-    notes.push(...results.notes);
-  },
-  report,
+  rows,
+  notes,
 });

@@ -235,6 +235,26 @@ function revision(): string {
 }
 
 /** The whole run: as the parent, each engine's child in turn, then the report; as a child, its one engine. */
+/** What most benches gather: rows of the results table and notes under it. */
+export type TableResults = { rows: Row[]; notes: string[] };
+
+/**
+ * A bench whose report is one table of rows with notes under it: the children's rows and notes are gathered
+ * into `rows` and `notes`, and the report opens with the machine line naming `npm run bench:<name>`.
+ */
+export function runTableBench(bench: Omit<NationalBench<TableResults>, 'results' | 'merge' | 'report'> & TableResults): Promise<void> {
+  const { rows, notes, ...rest } = bench;
+  return runNationalBench<TableResults>({
+    ...rest,
+    results: () => ({ rows, notes }),
+    merge(results) {
+      rows.push(...results.rows);
+      notes.push(...results.notes);
+    },
+    report: (started, engines) => [measuredLine(started, engines, `\`npm run bench:${bench.name}\`${bench.quick ? ' -- --quick' : ''}`), '', ...rowsTable(rows), ...notesList(notes)].join('\n'),
+  });
+}
+
 export async function runNationalBench<Results>(bench: NationalBench<Results>) {
   const log = benchLog(bench.name);
   const url = process.env.PATCHWORK_BENCH_DATABASE_URL ?? process.env.PATCHWORK_TEST_DATABASE_URL;

@@ -5,9 +5,9 @@ import { stringify } from 'csv-stringify/sync';
 import { sql } from 'drizzle-orm';
 import { ImportError, readRows } from '../../platform/data/csv.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
-import { loadServiceRecords, ownServiceIds } from './oruk.ts';
+import { ownServiceIds } from './oruk.ts';
 import { contactKinds, type AssetKind, type ServiceStatus } from './schema.ts';
-import { dayName, type ContactInput, type DayCode, type LocationInput, type ScheduleInput, type ServiceInput, type ServiceRecord } from './service.ts';
+import { dayName, getServices, type ContactInput, type DayCode, type LocationInput, type ScheduleInput, type ServiceInput, type ServiceRecord } from './service.ts';
 import { ProblemList, TransferError, uuidPattern, type ImportPlan, type ImportRecord } from './transfer.ts';
 
 /**
@@ -631,6 +631,6 @@ async function placedByPostcode(db: Tx, records: ServiceRecord[]): Promise<Set<s
 
 /** An organisation's whole directory in the template's layout, with the contacts it keeps private marked “no”. */
 export async function exportCsv(db: Tx, ownerOrganisationId: string): Promise<string> {
-  const records = await loadServiceRecords(db, await ownServiceIds(db, ownerOrganisationId));
+  const records = await getServices(db, await ownServiceIds(db, ownerOrganisationId));
   return recordsCsv(records, await placedByPostcode(db, records));
 }

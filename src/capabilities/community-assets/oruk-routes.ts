@@ -11,9 +11,9 @@ import type { FormErrors } from '../../platform/web/forms.ts';
 import { findPostcode } from '../geography/postcodes.ts';
 import { problem, problemFor, sendCsv } from '../indicators/routes.ts';
 import { csvColumns, exportCsv, readAssetCsvBytes, templateCsv } from './asset-csv.ts';
-import { exportOruk, loadServiceRecords, orukPage, orukServiceSchema, orukTaxonomySchema, readOruk, toOruk } from './oruk.ts';
+import { exportOruk, orukPage, orukServiceSchema, orukTaxonomySchema, readOruk, toOruk } from './oruk.ts';
 import { serviceStatuses } from './schema.ts';
-import { dayCodes, taxonomyFor, termWithDescendants, type DayCode } from './service.ts';
+import { dayCodes, getServices, taxonomyFor, termWithDescendants, type DayCode } from './service.ts';
 import { problemText, runImport, TransferError, uuidPattern, type ImportPlan, type Importer, type TransferProblem } from './transfer.ts';
 
 /**
@@ -188,7 +188,7 @@ export const orukRoutes: FastifyPluginAsync = async (root) => {
     }
     const termIds = q.taxonomy_id ? await termWithDescendants(db(), [q.taxonomy_id]) : null;
     const { total, ids } = termIds && !termIds.length ? { total: 0, ids: [] } : await findServices(db(), q, termIds, point);
-    const records = await loadServiceRecords(db(), ids);
+    const records = await getServices(db(), ids);
     return page(
       records.map((r) => toOruk(r, 'public')),
       total,
@@ -213,7 +213,7 @@ export const orukRoutes: FastifyPluginAsync = async (root) => {
     },
     async (request, reply) => {
       const id = request.params.id.trim().toLowerCase();
-      const [record] = uuidPattern.test(id) ? await loadServiceRecords(db(), [id]) : [];
+      const [record] = uuidPattern.test(id) ? await getServices(db(), [id]) : [];
       if (!record) return problemFor(request, reply, 404, 'Service not found', `No service ${request.params.id} is in the directory.`);
       if (record.mergedIntoId) return reply.redirect(`/api/v1/oruk/services/${record.mergedIntoId}`, 301);
       return toOruk(record, 'public');

@@ -23,7 +23,7 @@ export type SampleOptions = {
 };
 
 /** mulberry32: small, fast and good enough to scatter sample records reproducibly. */
-function prng(seed: number) {
+export function prng(seed: number) {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;

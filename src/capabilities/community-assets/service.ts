@@ -438,92 +438,132 @@ export type ServiceRecord = {
 
 /** One record whole, or null. Contacts are all returned: callers showing the public decide with `publicContacts`. */
 export async function getService(db: Tx, id: string): Promise<ServiceRecord | null> {
-  const [s] = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select s.id, s.owner_organisation_id, o.name as owner_name, o.slug as owner_slug, s.kind, s.name, s.description, s.url, s.email, s.status, s.free, s.fees,
-          s.eligibility, s.minimum_age, s.maximum_age, s.wheelchair_accessible, s.accessibility, to_char(s.last_checked, 'YYYY-MM-DD') as last_checked,
-          s.last_checked < current_date - ${staleAfterDays}::int as stale, s.merged_into_id, s.sample, s.created_at, s.updated_at,
-          json_build_object('id', d.id, 'name', d.name, 'description', d.description, 'url', d.url, 'email', d.email, 'phone', d.phone, 'sample', d.sample) as organisation
-        from ${directoryServices} s join organisations o on o.id = s.owner_organisation_id join ${directoryOrganisations} d on d.id = s.directory_organisation_id
-        where s.id = ${id}`,
-  );
-  if (!s) return null;
-  const locations = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select l.id, sl.id as service_location_id, l.name, l.address_1, l.city, l.postcode, ST_X(l.location) as longitude, ST_Y(l.location) as latitude, l.accessibility,
-          case when l.lsoa21 is null then null else json_build_object('code', l.lsoa21, 'name', coalesce((select name from areas where vintage = 'lsoa21' and code = l.lsoa21), l.lsoa21)) end as lsoa21,
-          case when l.ward25 is null then null else json_build_object('code', l.ward25, 'name', coalesce((select name from areas where vintage = 'ward25' and code = l.ward25), l.ward25)) end as ward25,
-          case when l.lad25 is null then null else json_build_object('code', l.lad25, 'name', coalesce((select name from areas where vintage = 'lad25' and code = l.lad25), l.lad25)) end as lad25
-        from ${directoryServiceLocations} sl join ${directoryLocations} l on l.id = sl.location_id where sl.service_id = ${id} order by l.name nulls last, l.id`,
-  );
-  const schedules = await queryRows<Record<string, unknown>>(
-    db,
-    sql`select id, service_location_id, freq, interval, by_day, to_char(opens_at, 'HH24:MI') as opens_at, to_char(closes_at, 'HH24:MI') as closes_at,
-          to_char(valid_from, 'YYYY-MM-DD') as valid_from, to_char(valid_to, 'YYYY-MM-DD') as valid_to, description
-        from ${directorySchedules} where service_id = ${id} order by opens_at nulls last, by_day, id`,
-  );
-  const contacts = await db.select().from(directoryContacts).where(eq(directoryContacts.serviceId, id)).orderBy(directoryContacts.position, directoryContacts.id);
-  const categories = await db
-    .select({ id: directoryTaxonomyTerms.id, name: directoryTaxonomyTerms.name, vocabulary: directoryTaxonomyTerms.vocabulary, parentId: directoryTaxonomyTerms.parentId })
-    .from(directoryServiceTaxonomies)
-    .innerJoin(directoryTaxonomyTerms, eq(directoryTaxonomyTerms.id, directoryServiceTaxonomies.termId))
-    .where(eq(directoryServiceTaxonomies.serviceId, id))
-    .orderBy(directoryTaxonomyTerms.name);
-  return {
-    id: s.id as string,
-    ownerOrganisationId: s.owner_organisation_id as string,
-    ownerName: s.owner_name as string,
-    ownerSlug: s.owner_slug as string,
-    kind: s.kind as AssetKind,
-    name: s.name as string,
-    description: s.description as string | null,
-    url: s.url as string | null,
-    email: s.email as string | null,
-    status: s.status as ServiceStatus,
-    free: s.free as boolean | null,
-    fees: s.fees as string | null,
-    eligibility: s.eligibility as string | null,
-    minimumAge: s.minimum_age as number | null,
-    maximumAge: s.maximum_age as number | null,
-    wheelchairAccessible: s.wheelchair_accessible as boolean | null,
-    accessibility: s.accessibility as string | null,
-    lastChecked: s.last_checked as string,
-    stale: s.stale as boolean,
-    mergedIntoId: s.merged_into_id as string | null,
-    sample: s.sample as boolean,
-    createdAt: new Date(s.created_at as string),
-    updatedAt: new Date(s.updated_at as string),
-    organisation: (typeof s.organisation === 'string' ? JSON.parse(s.organisation) : s.organisation) as ServiceRecord['organisation'],
-    locations: locations.map((l) => ({
-      id: l.id as string,
-      serviceLocationId: l.service_location_id as string,
-      name: l.name as string | null,
-      address1: l.address_1 as string | null,
-      city: l.city as string | null,
-      postcode: l.postcode as string | null,
-      longitude: l.longitude === null ? null : Number(l.longitude),
-      latitude: l.latitude === null ? null : Number(l.latitude),
-      accessibility: l.accessibility as string | null,
-      lsoa21: json(l.lsoa21) as AreaRef,
-      ward25: json(l.ward25) as AreaRef,
-      lad25: json(l.lad25) as AreaRef,
-    })),
-    schedules: schedules.map((r) => {
-      const schedule = {
-        freq: r.freq as ScheduleInput['freq'],
-        interval: Number(r.interval),
-        byDay: r.by_day as string,
-        opensAt: r.opens_at as string | null,
-        closesAt: r.closes_at as string | null,
-        validFrom: r.valid_from as string | null,
-        validTo: r.valid_to as string | null,
-        description: r.description as string | null,
-      };
-      return { id: r.id as string, serviceLocationId: r.service_location_id as string | null, ...schedule, text: describeSchedule(schedule) };
-    }),
-    contacts: contacts.map((c) => ({ id: c.id, kind: c.kind, name: c.name, title: c.title, phone: c.phone, email: c.email, public: c.public })),
-    categories,
+  const [record] = await getServices(db, [id]);
+  return record ?? null;
+}
+
+/**
+ * Many records whole, in the order asked, in five queries however many there are: the same records
+ * for record pages (getService), exports and API pages.
+ */
+export async function getServices(db: Tx, ids: string[]): Promise<ServiceRecord[]> {
+  if (!ids.length) return [];
+  const list = sql.param(ids);
+  const [services, locations, schedules, contacts, categories] = [
+    await queryRows<Record<string, unknown>>(
+      db,
+      sql`select s.id, s.owner_organisation_id, o.name as owner_name, o.slug as owner_slug, s.kind, s.name, s.description, s.url, s.email, s.status, s.free, s.fees,
+            s.eligibility, s.minimum_age, s.maximum_age, s.wheelchair_accessible, s.accessibility, to_char(s.last_checked, 'YYYY-MM-DD') as last_checked,
+            s.last_checked < current_date - ${staleAfterDays}::int as stale, s.merged_into_id, s.sample, s.created_at, s.updated_at,
+            json_build_object('id', d.id, 'name', d.name, 'description', d.description, 'url', d.url, 'email', d.email, 'phone', d.phone, 'sample', d.sample) as organisation
+          from ${directoryServices} s join organisations o on o.id = s.owner_organisation_id join directory_organisations d on d.id = s.directory_organisation_id
+          where s.id = any(${list}::uuid[])`,
+    ),
+    await queryRows<Record<string, unknown>>(
+      db,
+      sql`select sl.service_id, l.id, sl.id as service_location_id, l.name, l.address_1, l.city, l.postcode, ST_X(l.location) as longitude, ST_Y(l.location) as latitude, l.accessibility,
+            case when l.lsoa21 is null then null else json_build_object('code', l.lsoa21, 'name', coalesce((select name from areas where vintage = 'lsoa21' and code = l.lsoa21), l.lsoa21)) end as lsoa21,
+            case when l.ward25 is null then null else json_build_object('code', l.ward25, 'name', coalesce((select name from areas where vintage = 'ward25' and code = l.ward25), l.ward25)) end as ward25,
+            case when l.lad25 is null then null else json_build_object('code', l.lad25, 'name', coalesce((select name from areas where vintage = 'lad25' and code = l.lad25), l.lad25)) end as lad25
+          from directory_service_locations sl join directory_locations l on l.id = sl.location_id where sl.service_id = any(${list}::uuid[]) order by l.name nulls last, l.id`,
+    ),
+    await queryRows<Record<string, unknown>>(
+      db,
+      sql`select service_id, id, service_location_id, freq, interval, by_day, to_char(opens_at, 'HH24:MI') as opens_at, to_char(closes_at, 'HH24:MI') as closes_at,
+            to_char(valid_from, 'YYYY-MM-DD') as valid_from, to_char(valid_to, 'YYYY-MM-DD') as valid_to, description
+          from directory_schedules where service_id = any(${list}::uuid[]) order by opens_at nulls last, by_day, id`,
+    ),
+    await queryRows<Record<string, unknown>>(
+      db,
+      sql`select service_id, id, kind, name, title, phone, email, public from directory_contacts where service_id = any(${list}::uuid[]) order by position, id`,
+    ),
+    await queryRows<Record<string, unknown>>(
+      db,
+      sql`select st.service_id, t.id, t.name, t.vocabulary, t.parent_id from directory_service_taxonomies st join directory_taxonomy_terms t on t.id = st.term_id
+          where st.service_id = any(${list}::uuid[]) order by t.name, t.id`,
+    ),
+  ];
+  const group = (rows: Record<string, unknown>[]) => {
+    const by = new Map<string, Record<string, unknown>[]>();
+    for (const r of rows) {
+      const key = r.service_id as string;
+      by.set(key, [...(by.get(key) ?? []), r]);
+    }
+    return (key: string) => by.get(key) ?? [];
   };
+  const [locationsOf, schedulesOf, contactsOf, categoriesOf] = [group(locations), group(schedules), group(contacts), group(categories)];
+  const byId = new Map(
+    services.map((s): [string, ServiceRecord] => {
+      const key = s.id as string;
+      return [
+        key,
+        {
+          id: key,
+          ownerOrganisationId: s.owner_organisation_id as string,
+          ownerName: s.owner_name as string,
+          ownerSlug: s.owner_slug as string,
+          kind: s.kind as AssetKind,
+          name: s.name as string,
+          description: s.description as string | null,
+          url: s.url as string | null,
+          email: s.email as string | null,
+          status: s.status as ServiceStatus,
+          free: s.free as boolean | null,
+          fees: s.fees as string | null,
+          eligibility: s.eligibility as string | null,
+          minimumAge: s.minimum_age as number | null,
+          maximumAge: s.maximum_age as number | null,
+          wheelchairAccessible: s.wheelchair_accessible as boolean | null,
+          accessibility: s.accessibility as string | null,
+          lastChecked: s.last_checked as string,
+          stale: s.stale as boolean,
+          mergedIntoId: s.merged_into_id as string | null,
+          sample: s.sample as boolean,
+          createdAt: new Date(s.created_at as string),
+          updatedAt: new Date(s.updated_at as string),
+          organisation: json(s.organisation) as ServiceRecord['organisation'],
+          locations: locationsOf(key).map((l) => ({
+            id: l.id as string,
+            serviceLocationId: l.service_location_id as string,
+            name: l.name as string | null,
+            address1: l.address_1 as string | null,
+            city: l.city as string | null,
+            postcode: l.postcode as string | null,
+            longitude: l.longitude === null ? null : Number(l.longitude),
+            latitude: l.latitude === null ? null : Number(l.latitude),
+            accessibility: l.accessibility as string | null,
+            lsoa21: json(l.lsoa21) as AreaRef,
+            ward25: json(l.ward25) as AreaRef,
+            lad25: json(l.lad25) as AreaRef,
+          })),
+          schedules: schedulesOf(key).map((r) => {
+            const schedule = {
+              freq: r.freq as ScheduleInput['freq'],
+              interval: Number(r.interval),
+              byDay: r.by_day as string,
+              opensAt: r.opens_at as string | null,
+              closesAt: r.closes_at as string | null,
+              validFrom: r.valid_from as string | null,
+              validTo: r.valid_to as string | null,
+              description: r.description as string | null,
+            };
+            return { id: r.id as string, serviceLocationId: r.service_location_id as string | null, ...schedule, text: describeSchedule(schedule) };
+          }),
+          contacts: contactsOf(key).map((c) => ({
+            id: c.id as string,
+            kind: c.kind as ContactInput['kind'],
+            name: c.name as string | null,
+            title: c.title as string | null,
+            phone: c.phone as string | null,
+            email: c.email as string | null,
+            public: c.public as boolean,
+          })),
+          categories: categoriesOf(key).map((t) => ({ id: t.id as string, name: t.name as string, vocabulary: t.vocabulary as string, parentId: t.parent_id as string | null })),
+        },
+      ];
+    }),
+  );
+  return ids.flatMap((key) => byId.get(key) ?? []);
 }
 
 const json = (v: unknown) => (typeof v === 'string' ? JSON.parse(v) : v);
