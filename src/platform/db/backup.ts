@@ -159,6 +159,12 @@ async function* readLines(file: string): AsyncGenerator<unknown> {
 }
 
 /**
+ * Rows that migrations put into a new database (the shipped directory categories): a database holding only
+ * these is still empty for a restore.
+ */
+const migrationSeeded: Record<string, string> = { directory_taxonomy_terms: 'owner_organisation_id is null' };
+
+/**
  * Restores a backup into an empty, fully migrated database, in one transaction: either every row
  * arrives or nothing changes. Refuses a backup made under different migrations, and a database that
  * already holds data (restoring over live records would silently mix two histories).
@@ -182,12 +188,15 @@ export async function restoreDatabase(database: Database, file: string, actor: A
     const tables = await tablesInDependencyOrder(tx);
     const nonEmpty: string[] = [];
     for (const table of tables) {
-      const [row] = await rows<{ any: boolean }>(tx, sql`select exists (select 1 from ${ident(table)}) as any`);
+      const seeded = migrationSeeded[table];
+      const [row] = await rows<{ any: boolean }>(tx, sql`select exists (select 1 from ${ident(table)}${seeded ? sql` where not (${sql.raw(seeded)})` : sql``}) as any`);
       if (row?.any) nonEmpty.push(table);
     }
     if (nonEmpty.length) {
       throw new BackupError(`The database already holds data (in ${nonEmpty.join(', ')}). Restore only into a new, empty database.`);
     }
+    // The backup, made under the same migrations, carries the rows they seed, as they were when it was made.
+    for (const [table, seeded] of Object.entries(migrationSeeded)) await tx.execute(sql`delete from ${ident(table)} where ${sql.raw(seeded)}`);
 
     const counts: Record<string, number> = {};
     let current: { table: string; columns: Column[] } | null = null;
