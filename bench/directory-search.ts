@@ -175,7 +175,7 @@ async function benchEngine(engine: string, database: Database) {
     const [indexes] = await queryRows<{ organisations: boolean; fastupdate: boolean }>(
       db,
       sql`select exists (select 1 from pg_indexes where tablename = 'directory_organisations' and indexdef ilike '%to_tsvector%') as organisations,
-                 coalesce((select 'fastupdate=off' = any (c.reloptions) from pg_class c where c.relname = 'directory_services_search_idx'), false) as fastupdate`,
+                 coalesce((select c.reloptions && array['fastupdate=off', 'fastupdate=false']::text[] from pg_class c where c.relname = 'directory_services_search_idx'), false) as fastupdate`,
     );
     notes.push(
       `${engine}: ${indexes!.organisations ? 'organisation names have a full-text index' : 'organisation names have no full-text index (a search by words reads every organisation)'}; the services' full-text index ${indexes!.fastupdate ? 'has fastupdate off' : 'keeps a pending list (fastupdate on): recent records are read from it until it is merged'}.`,
