@@ -11,6 +11,7 @@ import { maps } from './maps/index.ts';
 import { need } from './need/index.ts';
 import { neighbourhoods } from './neighbourhoods/index.ts';
 import { organisations } from './organisations/index.ts';
+import { partnershipsCapability } from './partnerships/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, partnershipsCapability, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

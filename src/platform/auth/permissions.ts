@@ -2,6 +2,7 @@ import { and, eq, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Tx } from '../db/database.ts';
 import { memberships, organisations, roles, type Role } from './schema.ts';
+import { partnershipOrganisations, partnerships } from '../../capabilities/partnerships/schema.ts';
 import type { SessionUser } from './sessions.ts';
 
 /**
@@ -18,13 +19,27 @@ export type Access =
   | { kind: 'public' }
   | { kind: 'signed-in' }
   | { kind: 'site-admin' }
-  | { kind: 'organisation'; role: Role };
+  | { kind: 'organisation'; role: Role }
+  | { kind: 'partnership'; role: Role };
 
 export const access = {
   public: { kind: 'public' } as Access,
   signedIn: { kind: 'signed-in' } as Access,
   siteAdmin: { kind: 'site-admin' } as Access,
   organisation: (role: Role): Access => ({ kind: 'organisation', role }),
+  /**
+   * Members of the partnership named by the route's `:partnershipId`: people holding at least `role` in one of
+   * its organisations (site admins too). The partnership is loaded once here and handed to the route.
+   */
+  partnership: (role: Role): Access => ({ kind: 'partnership', role }),
+};
+
+export type PartnershipContext = {
+  id: string;
+  name: string;
+  leadOrganisationId: string;
+  /** The visitor's organisations that take part, with the visitor's role in each (empty for a site admin who is not in one). */
+  memberOrganisations: { id: string; role: Role }[];
 };
 
 export type OrganisationContext = {
@@ -37,7 +52,7 @@ export type OrganisationContext = {
 };
 
 export type Decision =
-  | { outcome: 'allow'; organisation?: OrganisationContext }
+  | { outcome: 'allow'; organisation?: OrganisationContext; partnership?: PartnershipContext }
   | { outcome: 'sign-in' }
   | { outcome: 'forbidden' }
   | { outcome: 'not-found' };
@@ -57,6 +72,22 @@ export async function decide(
   if (!user) return { outcome: 'sign-in' };
   if (rule.kind === 'signed-in') return { outcome: 'allow' };
   if (rule.kind === 'site-admin') return user.isSiteAdmin ? { outcome: 'allow' } : { outcome: 'forbidden' };
+
+  if (rule.kind === 'partnership') {
+    const id = params.partnershipId;
+    if (!id) throw new Error('A partnership-scoped route needs a :partnershipId parameter');
+    if (!/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id)) return { outcome: 'not-found' };
+    const [found] = await tx.select({ id: partnerships.id, name: partnerships.name, leadOrganisationId: partnerships.leadOrganisationId }).from(partnerships).where(eq(partnerships.id, id));
+    if (!found) return { outcome: 'not-found' };
+    const mine = await tx
+      .select({ id: memberships.organisationId, role: memberships.role })
+      .from(memberships)
+      .innerJoin(partnershipOrganisations, and(eq(partnershipOrganisations.organisationId, memberships.organisationId), eq(partnershipOrganisations.partnershipId, id)))
+      .where(eq(memberships.userId, user.id));
+    const partnership: PartnershipContext = { ...found, memberOrganisations: mine };
+    if (user.isSiteAdmin || mine.some((m) => roleAtLeast(m.role, rule.role))) return { outcome: 'allow', partnership };
+    return { outcome: 'forbidden' };
+  }
 
   const slug = params.slug;
   if (!slug) throw new Error('An organisation-scoped route needs a :slug parameter');
@@ -110,6 +141,7 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply): P
   switch (decision.outcome) {
     case 'allow':
       request.organisation = decision.organisation ?? null;
+      request.partnership = decision.partnership ?? null;
       return;
     case 'sign-in':
       if (isApiRequest(request) || request.method !== 'GET') throw new AccessDenied(401, 'Sign in to do this');

@@ -8,3 +8,4 @@ export * from '../../capabilities/indicators/schema.ts';
 export * from '../../capabilities/composite-index/schema.ts';
 export * from '../../capabilities/neighbourhoods/schema.ts';
 export * from '../../capabilities/community-assets/schema.ts';
+export * from '../../capabilities/partnerships/schema.ts';

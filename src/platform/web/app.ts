@@ -18,7 +18,7 @@ import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import { sql } from 'drizzle-orm';
 import { capabilities } from '../../capabilities/index.ts';
-import { authorize, requireAccessDecision, access, type Access, type OrganisationContext } from '../auth/permissions.ts';
+import { authorize, requireAccessDecision, access, type Access, type OrganisationContext, type PartnershipContext } from '../auth/permissions.ts';
 import { findSession, sessionCookieName, type Session, type SessionUser } from '../auth/sessions.ts';
 import type { Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
@@ -42,6 +42,8 @@ declare module 'fastify' {
     user: SessionUser | null;
     /** Set by the permission check on organisation-scoped routes. */
     organisation: OrganisationContext | null;
+    /** Set by the permission check on partnership-scoped routes. */
+    partnership: PartnershipContext | null;
   }
   interface FastifyReply {
     /** Render a page inside the layout, with the visitor, CSRF token and any flash message. */
@@ -83,6 +85,7 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   app.decorateRequest('session', null);
   app.decorateRequest('user', null);
   app.decorateRequest('organisation', null);
+  app.decorateRequest('partnership', null);
 
   // Registered first, so that no route (including the plugins' own) escapes the access rule check.
   const routeList: { method: string; url: string }[] = [];
