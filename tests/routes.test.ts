@@ -2,6 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, engines, type TestDatabase } from './support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp, visitors, type Visitor } from './support/app.ts';
+import { partnershipOrganisations, partnerships } from '../src/capabilities/partnerships/schema.ts';
 
 /**
  * The route permission matrix: what every kind of visitor gets from every route. A route added without
@@ -108,6 +109,19 @@ const expected: Record<string, Row> = {
   'GET /organisations/:slug/directory/import': orgRole('coordinator', 302, 200),
   'POST /organisations/:slug/directory/import': orgRole('coordinator', 401, 400),
   'GET /organisations/:slug/directory/export': orgRole('member', 302, 200),
+  // Partnerships: test-org leads one here, so its people get in by role and everyone else is refused; its
+  // public page is a 404 until it is published.
+  'GET /partnerships': everyone(200),
+  'GET /organisations/:slug/partnerships/new': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/partnerships/new': orgRole('coordinator', 401, 400),
+  'GET /partnerships/:partnershipId': orgRole('viewer', 302, 200),
+  'POST /partnerships/:partnershipId/checklist': orgRole('member', 401, 400),
+  'POST /partnerships/:partnershipId/stage': orgRole('member', 401, 400),
+  'POST /partnerships/:partnershipId/organisations': orgRole('coordinator', 401, 400),
+  'POST /partnerships/:partnershipId/people': orgRole('member', 401, 400),
+  'GET /partnerships/:partnershipId/public-summary': orgRole('member', 302, 200),
+  'POST /partnerships/:partnershipId/public-summary': orgRole('member', 401, 400),
+  'GET /partnerships/:partnershipId/public': everyone(404),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -158,7 +172,9 @@ describe.each(engines)('route permissions on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    await seedPeople(database);
+    const { organisationId } = await seedPeople(database);
+    const [partnership] = await database.db.insert(partnerships).values({ name: 'Route matrix partnership (sample data)', leadOrganisationId: organisationId }).returning({ id: partnerships.id });
+    await database.db.insert(partnershipOrganisations).values({ partnershipId: partnership!.id, organisationId });
     // Many sign-ins come from one address here; the rate limit has its own test.
     app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
     for (const visitor of visitors) {
@@ -183,6 +199,7 @@ describe.each(engines)('route permissions on %s', (engine) => {
       layerId: '00000000-0000-4000-8000-000000000000',
       mappingId: '00000000-0000-4000-8000-000000000000',
       serviceId: '00000000-0000-4000-8000-000000000000',
+      partnershipId: partnership!.id,
       suggestionId: '00000000-0000-4000-8000-000000000000',
       z: '0',
       x: '0',

@@ -20,7 +20,7 @@ export type Access =
   | { kind: 'signed-in' }
   | { kind: 'site-admin' }
   | { kind: 'organisation'; role: Role }
-  | { kind: 'partnership'; role: Role };
+  | { kind: 'partnership'; role: Role; lead?: boolean };
 
 export const access = {
   public: { kind: 'public' } as Access,
@@ -32,6 +32,8 @@ export const access = {
    * its organisations (site admins too). The partnership is loaded once here and handed to the route.
    */
   partnership: (role: Role): Access => ({ kind: 'partnership', role }),
+  /** People holding at least `role` in the partnership's lead organisation (and site admins): who runs it. */
+  partnershipLead: (role: Role): Access => ({ kind: 'partnership', role, lead: true }),
 };
 
 export type PartnershipContext = {
@@ -85,7 +87,8 @@ export async function decide(
       .innerJoin(partnershipOrganisations, and(eq(partnershipOrganisations.organisationId, memberships.organisationId), eq(partnershipOrganisations.partnershipId, id)))
       .where(eq(memberships.userId, user.id));
     const partnership: PartnershipContext = { ...found, memberOrganisations: mine };
-    if (user.isSiteAdmin || mine.some((m) => roleAtLeast(m.role, rule.role))) return { outcome: 'allow', partnership };
+    const qualifying = rule.lead ? mine.filter((m) => m.id === found.leadOrganisationId) : mine;
+    if (user.isSiteAdmin || qualifying.some((m) => roleAtLeast(m.role, rule.role))) return { outcome: 'allow', partnership };
     return { outcome: 'forbidden' };
   }
 
