@@ -108,9 +108,9 @@ describe.each(engines)('partnership meetings on %s', (engine) => {
 
     const action = { priorityId: ids.priority, actionTitle: 'Find a second venue', ownerOrganisationId: ids.otherOrg, leadName: 'Casey Colleague', startOn: '2025-03-20', dueOn: '2025-05-31' };
     for (const [change, message] of [
-      [{ priorityId: ids.foreignPriority }, 'Choose the priority the action is for'],
-      [{ ownerOrganisationId: h.seed.userIds.member! }, 'Choose which of the partnership’s organisations owns the action'],
-      [{ dueOn: '2025-03-01' }, 'The due date must be on or after the start date'],
+      [{ priorityId: ids.foreignPriority }, 'Choose the priority this action serves'],
+      [{ ownerOrganisationId: h.seed.userIds.member! }, 'Choose the organisation that owns this action from the partnership’s organisations'],
+      [{ dueOn: '2025-03-01' }, 'The due date must be the same as or after the start date'],
       [{ dueOn: '31/05/2025' }, 'Enter the due date as a real date'],
     ] as const) {
       const refused = await client.post(`${url}/actions`, { ...action, ...change });

@@ -4,6 +4,7 @@ import { recordAudit } from '../../platform/audit/audit.ts';
 import { memberships, organisations, users } from '../../platform/auth/schema.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { actions, meetingAttendees, meetingDecisions, meetings, partnershipOrganisations, priorities } from './schema.ts';
+import { createAction, PlanError } from './plan.ts';
 
 /**
  * A partnership's meetings: who came (people with accounts, by organisation, and anyone else as their name was
@@ -189,27 +190,30 @@ export async function addDecision(db: Db, partnershipId: string, meetingId: stri
 
 export type MeetingAction = { priorityId: string; title: string; ownerOrganisationId: string; leadName: string; startOn: string; dueOn: string };
 
-/** An action agreed at a meeting, added to the plan with the meeting recorded against it. */
+/** The meeting form's names for the plan's action fields, so a refusal lands on the right box. */
+const meetingFields: Record<string, string> = { title: 'actionTitle' };
+
+/**
+ * An action agreed at a meeting, added to the plan (plan.ts's createAction, with its checks) with the meeting
+ * recorded against it. A meeting's action must say when it is due.
+ */
 export async function addMeetingAction(db: Db, partnershipId: string, meetingId: string, input: MeetingAction, actor: Actor): Promise<string> {
-  if (!(await partnershipPriorities(db, partnershipId)).some((p) => p.id === input.priorityId)) throw new MeetingError('priorityId', 'Choose the priority the action is for');
-  if (!input.title) throw new MeetingError('actionTitle', 'Enter what will be done');
-  if (input.title.length > 300) throw new MeetingError('actionTitle', 'What will be done must be 300 characters or fewer');
-  const orgs = await organisationsWithPeople(db, partnershipId);
-  if (!orgs.some((o) => o.id === input.ownerOrganisationId)) throw new MeetingError('ownerOrganisationId', 'Choose which of the partnership’s organisations owns the action');
-  if (!input.leadName) throw new MeetingError('leadName', 'Enter the name of the person leading it');
-  if (input.leadName.length > 200) throw new MeetingError('leadName', 'The lead’s name must be 200 characters or fewer');
+  // The meeting form takes dates as typed text (2025-06-30), so its date messages say so.
   if (input.startOn && !validDate(input.startOn)) throw new MeetingError('startOn', 'Enter the start date as a real date, like 2025-04-01, or leave it blank');
   if (!input.dueOn) throw new MeetingError('dueOn', 'Enter the date it is due, like 2025-06-30');
   if (!validDate(input.dueOn)) throw new MeetingError('dueOn', 'Enter the due date as a real date, like 2025-06-30');
-  if (input.startOn && input.startOn > input.dueOn) throw new MeetingError('dueOn', 'The due date must be on or after the start date');
-  return db.transaction(async (tx) => {
-    const [a] = await tx
-      .insert(actions)
-      .values({ partnershipId, priorityId: input.priorityId, title: input.title, ownerOrganisationId: input.ownerOrganisationId, leadName: input.leadName, startOn: input.startOn || null, dueOn: input.dueOn, meetingId, createdBy: actor.userId })
-      .returning({ id: actions.id });
-    await recordAudit(tx, { actor, action: 'action.created', objectType: 'action', objectId: a!.id, organisationId: input.ownerOrganisationId, details: { partnershipId, meetingId, priorityId: input.priorityId, title: input.title, dueOn: input.dueOn } });
-    return a!.id;
-  });
+  try {
+    return await createAction(
+      db,
+      partnershipId,
+      { priorityId: input.priorityId, title: input.title, description: '', ownerOrganisationId: input.ownerOrganisationId, leadName: input.leadName, leadUserId: '', startOn: input.startOn, dueOn: input.dueOn, status: 'not-started', public: false, meetingId },
+      // Actions agreed at a meeting start private: only their owner may publish them, from the plan.
+      { actor, organisationIds: [] },
+    );
+  } catch (error) {
+    if (error instanceof PlanError) throw new MeetingError(meetingFields[error.field] ?? error.field, error.message);
+    throw error;
+  }
 }
 
 /** Saves a meeting's notes unless someone else saved them since `version` was read: then 'conflict'. */

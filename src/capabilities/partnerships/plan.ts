@@ -227,6 +227,8 @@ export type ActionInput = {
   dueOn: string;
   status: string;
   public: boolean;
+  /** The meeting that agreed it, when one did. */
+  meetingId?: string;
 };
 
 /** Checks everything an action's fields must satisfy against the partnership; each problem names its field. */
@@ -273,10 +275,11 @@ export async function createAction(db: Db, partnershipId: string, input: ActionI
         status,
         public: input.public,
         completedAt: status === 'done' ? new Date() : null,
+        meetingId: input.meetingId ?? null,
         createdBy: editor.actor.userId,
       })
       .returning({ id: actions.id });
-    await recordAudit(tx, { actor: editor.actor, action: 'action.created', objectType: 'action', objectId: row!.id, organisationId: input.ownerOrganisationId, details: { partnershipId, title: input.title.trim(), status, public: input.public } });
+    await recordAudit(tx, { actor: editor.actor, action: 'action.created', objectType: 'action', objectId: row!.id, organisationId: input.ownerOrganisationId, details: { partnershipId, title: input.title.trim(), status, public: input.public, meetingId: input.meetingId ?? null } });
     return row!.id;
   });
 }
