@@ -1,5 +1,7 @@
 import PDFDocument from 'pdfkit';
 import { day, statusText, type BoardReport } from './report.ts';
+import type { PartnershipStage } from './schema.ts';
+import { stageText } from './stages.ts';
 
 type Column = { label: string; width: number; align?: 'left' | 'right' };
 
@@ -58,7 +60,7 @@ export function boardReportPdf(report: BoardReport, url: string): Promise<Buffer
       { label: 'Detail', width: width * 0.7 },
     ],
     [
-      ['Stage', p.stage],
+      ['Stage', stageText[p.stage as PartnershipStage] ?? p.stage],
       ['Places', p.places.join('; ') || 'None recorded'],
       ['Organisations', p.organisations.join('; ') || 'None recorded'],
     ],

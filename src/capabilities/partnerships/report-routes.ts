@@ -6,6 +6,7 @@ import { access } from '../../platform/auth/permissions.ts';
 import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { problemFor, sendCsv } from '../indicators/routes.ts';
 import { validDate } from './meetings.ts';
+import { stageText } from './stages.ts';
 import { actionRows, boardReport, day, statusText, yesNo, type Period } from './report.ts';
 import { boardReportPdf } from './report-pdf.ts';
 
@@ -53,6 +54,7 @@ export const reportRoutes: FastifyPluginAsync = async (root) => {
       partnership: p,
       values: period,
       report,
+      stageText,
       statusText,
       action: base(p.id),
       pdfHref: `${base(p.id)}.pdf${qs(period)}`,
