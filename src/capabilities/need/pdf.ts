@@ -1,4 +1,5 @@
 import PDFDocument from 'pdfkit';
+import { pdfLayout } from '../../platform/web/pdf-layout.ts';
 import { comparabilityCaveat } from '../indicators/service.ts';
 import { decileColours } from './charts.ts';
 import type { Profile } from './service.ts';
@@ -12,7 +13,6 @@ const ogl = 'Contains public sector information licensed under the Open Governme
 const number = (v: number | null | undefined, decimals = 0) => (v === null || v === undefined ? '–' : v.toLocaleString('en-GB', { minimumFractionDigits: decimals, maximumFractionDigits: decimals }));
 const percent = (v: number) => `${Math.round(v * 100)}%`;
 
-type Column = { label: string; width: number; align?: 'left' | 'right' };
 
 /**
  * An area's profile as an A4 PDF for a board paper: the same figures as the page, in the same order, with
@@ -35,32 +35,7 @@ export function profilePdf(profile: Profile, domainLabel: string, url: string, e
   const width = doc.page.width - 100;
   const levelName = profile.level === 'lad' ? 'District' : profile.level === 'ward' ? 'Ward' : 'LSOA';
 
-  const heading = (text: string, size: number) => {
-    if (doc.y > doc.page.height - 160) doc.addPage();
-    doc.moveDown(0.6).font('Helvetica-Bold').fontSize(size).fillColor('#0b0c0c').text(text, { width });
-    doc.moveDown(0.3).font('Helvetica').fontSize(10);
-  };
-  const table = (columns: Column[], rows: string[][]) => {
-    const draw = (cells: string[], bold: boolean) => {
-      if (doc.y > doc.page.height - 80) doc.addPage();
-      const y = doc.y;
-      let x = 50;
-      let height = 0;
-      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9.5);
-      cells.forEach((cell, i) => {
-        const c = columns[i]!;
-        doc.text(cell, x + 2, y + 3, { width: c.width - 4, align: c.align ?? 'left' });
-        height = Math.max(height, doc.y - y);
-        x += c.width;
-      });
-      doc.moveTo(50, y + height + 3).lineTo(50 + columns.reduce((a, c) => a + c.width, 0), y + height + 3).lineWidth(0.5).strokeColor('#b1b4b6').stroke();
-      doc.x = 50;
-      doc.y = y + height + 5;
-    };
-    draw(columns.map((c) => c.label), true);
-    rows.forEach((r) => draw(r, false));
-    doc.moveDown(0.5);
-  };
+  const { heading, table } = pdfLayout(doc, width);
 
   doc.font('Helvetica').fontSize(10).fillColor('#505a5f').text(`${levelName} ${profile.code} · ${profile.edition.label} · ${domainLabel}`, { width });
   doc.font('Helvetica-Bold').fontSize(24).fillColor('#0b0c0c').text(profile.name, { width });

@@ -1,9 +1,9 @@
 import PDFDocument from 'pdfkit';
+import { pdfLayout } from '../../platform/web/pdf-layout.ts';
 import { day, statusText, type BoardReport } from './report.ts';
 import type { PartnershipStage } from './schema.ts';
 import { stageText } from './stages.ts';
 
-type Column = { label: string; width: number; align?: 'left' | 'right' };
 
 const longDate = (d: string | Date) => (typeof d === 'string' ? new Date(`${d}T00:00:00Z`) : d).toLocaleDateString('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' });
 
@@ -19,33 +19,7 @@ export function boardReportPdf(report: BoardReport, url: string): Promise<Buffer
   const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
   const width = doc.page.width - 100;
 
-  const heading = (text: string, size = 15) => {
-    if (doc.y > doc.page.height - 160) doc.addPage();
-    doc.moveDown(0.6).font('Helvetica-Bold').fontSize(size).fillColor('#0b0c0c').text(text, 50, doc.y, { width });
-    doc.moveDown(0.3).font('Helvetica').fontSize(10);
-  };
-  const para = (text: string) => doc.font('Helvetica').fontSize(10).text(text, 50, doc.y, { width }).moveDown(0.3);
-  const table = (columns: Column[], rows: string[][]) => {
-    const draw = (cells: string[], bold: boolean) => {
-      if (doc.y > doc.page.height - 80) doc.addPage();
-      const y = doc.y;
-      let x = 50;
-      let height = 0;
-      doc.font(bold ? 'Helvetica-Bold' : 'Helvetica').fontSize(9.5);
-      cells.forEach((cell, i) => {
-        const c = columns[i]!;
-        doc.text(cell, x + 2, y + 3, { width: c.width - 4, align: c.align ?? 'left' });
-        height = Math.max(height, doc.y - y);
-        x += c.width;
-      });
-      doc.moveTo(50, y + height + 3).lineTo(50 + columns.reduce((a, c) => a + c.width, 0), y + height + 3).lineWidth(0.5).strokeColor('#b1b4b6').stroke();
-      doc.x = 50;
-      doc.y = y + height + 5;
-    };
-    draw(columns.map((c) => c.label), true);
-    rows.forEach((r) => draw(r, false));
-    doc.moveDown(0.5);
-  };
+  const { heading, para, table } = pdfLayout(doc, width);
 
   const p = report.partnership;
   doc.font('Helvetica').fontSize(10).fillColor('#505a5f').text(`Board report · ${longDate(report.period.from)} to ${longDate(report.period.to)}`, { width });
