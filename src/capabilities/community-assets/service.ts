@@ -72,8 +72,8 @@ export type LocationInput = {
   accessibility: string | null;
 };
 export type DirectoryOrganisationInput = { id?: string; name: string; description: string | null; url: string | null; email: string | null; phone: string | null };
-export type ServiceInput = {
-  organisation: DirectoryOrganisationInput;
+/** What a record says of itself, the same as entered and as read back. */
+type ServiceFields = {
   kind: AssetKind;
   name: string;
   description: string | null;
@@ -87,6 +87,9 @@ export type ServiceInput = {
   maximumAge: number | null;
   wheelchairAccessible: boolean | null;
   accessibility: string | null;
+};
+export type ServiceInput = ServiceFields & {
+  organisation: DirectoryOrganisationInput;
   /** yyyy-mm-dd; today when not given. */
   lastChecked: string | null;
   /** Taxonomy term ids. */
@@ -405,24 +408,11 @@ export async function markChecked(db: Db, id: string, actor: Actor): Promise<voi
 }
 
 export type AreaRef = { code: string; name: string } | null;
-export type ServiceRecord = {
+export type ServiceRecord = ServiceFields & {
   id: string;
   ownerOrganisationId: string;
   ownerName: string;
   ownerSlug: string;
-  kind: AssetKind;
-  name: string;
-  description: string | null;
-  url: string | null;
-  email: string | null;
-  status: ServiceStatus;
-  free: boolean | null;
-  fees: string | null;
-  eligibility: string | null;
-  minimumAge: number | null;
-  maximumAge: number | null;
-  wheelchairAccessible: boolean | null;
-  accessibility: string | null;
   lastChecked: string;
   stale: boolean;
   mergedIntoId: string | null;
