@@ -2,13 +2,11 @@ import path from 'node:path';
 import { sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/platform/audit/audit.ts';
-import { memberships, organisations, type Role } from '../../src/platform/auth/schema.ts';
+import { organisations } from '../../src/platform/auth/schema.ts';
 import { queryRows } from '../../src/platform/db/database.ts';
-import { createUser } from '../../src/capabilities/accounts/service.ts';
 import { importBoundaries } from '../../src/capabilities/geography/boundaries.ts';
 import { bundledDataDir } from '../../src/capabilities/indicators/bundled-data.ts';
-import type { TestDatabase } from '../support/engines.ts';
-import { emailOf, seedPeople, testPassword } from '../support/app.ts';
+import { addPerson, emailOf, seedPeople, testPassword } from '../support/app.ts';
 import { loadBundledSteps } from '../support/data.ts';
 import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/browser.ts';
 
@@ -19,11 +17,6 @@ import { browserApp, browserSkipReason, checkPage, signInAs } from '../support/b
  */
 describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: partnerships', () => {
   let wards: { code: string; name: string }[] = [];
-  const person = async (database: TestDatabase, email: string, organisationId: string, role: Role) => {
-    const created = await createUser(database.db, { email, name: `Sample ${email.split('@')[0]}`, password: testPassword, isSiteAdmin: false }, cliActor);
-    if (!created.ok) throw new Error(created.message);
-    await database.db.insert(memberships).values({ userId: created.value.id, organisationId, role });
-  };
   const harness = browserApp(async (database) => {
     await seedPeople(database);
     await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24', 'lookup.lsoa11-lsoa21', 'population.mid2020', 'population.lsoa21', 'edition.iod2019', 'edition.iod2025']);
@@ -39,8 +32,8 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: p
       ])
       .returning({ id: organisations.id, slug: organisations.slug });
     const id = (slug: string) => orgs.find((o) => o.slug === slug)!.id;
-    await person(database, 'police-member@example.org', id('wigan-police'), 'member');
-    await person(database, 'elsewhere@example.org', id('elsewhere'), 'admin');
+    await addPerson(database, 'police-member@example.org', id('wigan-police'), 'member');
+    await addPerson(database, 'elsewhere@example.org', id('elsewhere'), 'admin');
   });
 
   let partnershipId = '';

@@ -54,6 +54,14 @@ export async function seedPeople(database: Database): Promise<{ organisationId: 
   return { organisationId: org!.id, userIds };
 }
 
+/** One more person, with a role in an organisation, signing in with the test password. */
+export async function addPerson(database: Database, email: string, organisationId: string, role: Role, name = `Sample ${email.split('@')[0]}`): Promise<string> {
+  const created = await createUser(database.db, { email, name, password: testPassword, isSiteAdmin: false }, cliActor);
+  if (!created.ok) throw new Error(created.message);
+  await database.db.insert(memberships).values({ userId: created.value.id, organisationId, role });
+  return created.value.id;
+}
+
 /** A browser stand-in for app.inject: keeps cookies and finds CSRF tokens in pages. */
 export class Client {
   private cookies = new Map<string, string>();

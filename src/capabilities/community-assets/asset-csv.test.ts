@@ -3,6 +3,7 @@ import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { stringify } from 'csv-stringify/sync';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries, sampleRecord } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import writeExcelFile from 'write-excel-file/node';
@@ -11,8 +12,6 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { csvColumns, exportCsv, formatSchedule, readAssetCsvBytes, readSchedule, readTimes, templateCsv } from './asset-csv.ts';
 import { createService, getService, type ScheduleInput, type ServiceInput } from './service.ts';
 import { problemText, runImport, TransferError, type Importer } from './transfer.ts';
@@ -73,29 +72,17 @@ async function wiganDatabase(engine: (typeof engines)[number]) {
   const database = await createTestDatabase(engine);
   const { organisationId } = await seedPeople(database);
   await loadBundledSteps(database.db, ['postcodes.nspl2021']);
-  await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-  await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+  await loadWiganBoundaries(database.db);
   return { database, importer: { id: organisationId, slug: 'test-org' } as Importer };
 }
 
 function record(overrides: Partial<ServiceInput>): ServiceInput {
-  return {
+  return sampleRecord({
     organisation: { name: 'Pemberton Community Trust (sample data)', description: 'Runs the centre. Sample data.', url: 'https://example.org/trust', email: null, phone: null },
-    kind: 'place',
-    name: 'Pemberton Community Centre (sample data)',
     description: 'A hall and café for hire. Sample data.',
-    url: null,
-    email: null,
-    status: 'active',
     free: true,
-    fees: null,
-    eligibility: null,
-    minimumAge: null,
-    maximumAge: null,
     wheelchairAccessible: true,
-    accessibility: null,
     lastChecked: '2026-02-01',
-    categories: ['community-space'],
     locations: [{ name: 'Pemberton Community Centre', address1: '1 Sample Street', city: 'Wigan', postcode: 'WN5 9AB', longitude: null, latitude: null, accessibility: null }],
     schedules: [schedule({ opensAt: '10:00', closesAt: '12:00', description: 'Lunch club' })],
     contacts: [
@@ -105,7 +92,7 @@ function record(overrides: Partial<ServiceInput>): ServiceInput {
     ],
     sample: true,
     ...overrides,
-  };
+  });
 }
 
 const count = async (db: TestDatabase['db']) => (await queryRows<{ n: number }>(db, sql`select count(*)::int as n from directory_services`))[0]!.n;

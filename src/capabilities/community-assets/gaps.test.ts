@@ -1,6 +1,6 @@
-import path from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
@@ -9,8 +9,6 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { createNeighbourhood } from '../neighbourhoods/service.ts';
 import { gapAnalysis, GapError, type GapAnalysis, type GapLsoa } from './gaps.ts';
 import { createService, type ServiceInput } from './service.ts';
@@ -95,8 +93,7 @@ describe.each(engines)('gaps on %s', (engine) => {
     const db = database.db;
     ({ organisationId } = await seedPeople(database));
     await loadBundledSteps(db, ['lookup.lsoa21-ward24-lad24', 'lookup.lsoa11-lsoa21', 'population.mid2020', 'population.lsoa21', 'edition.iod2025']);
-    await importBoundaries(db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(db);
 
     wigan = (
       await queryRows<Lsoa>(

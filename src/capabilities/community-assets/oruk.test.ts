@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries, sampleRecord } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
@@ -7,8 +7,6 @@ import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { daysOf } from './oruk-routes.ts';
 import { exportOruk, readOruk, toOruk, type OrukService } from './oruk.ts';
 import { createService, getService, getServices, mergeServices, type ServiceInput } from './service.ts';
@@ -19,30 +17,20 @@ async function wiganDatabase(engine: (typeof engines)[number]) {
   const database = await createTestDatabase(engine);
   const { organisationId } = await seedPeople(database);
   await loadBundledSteps(database.db, ['postcodes.nspl2021']);
-  await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-  await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+  await loadWiganBoundaries(database.db);
   return { database, importer: { id: organisationId, slug: 'test-org' } as Importer };
 }
 
 /** A Pemberton community centre (sample data), with a private volunteer's number that must never be published. */
 function centre(overrides: Partial<ServiceInput> = {}): ServiceInput {
-  return {
+  return sampleRecord({
     organisation: { name: 'Pemberton Community Trust (sample data)', description: 'Runs the centre. Sample data.', url: 'https://example.org/trust', email: 'trust@example.org', phone: '01942 000001' },
-    kind: 'place',
-    name: 'Pemberton Community Centre (sample data)',
     description: 'A hall and café for hire, with a weekly lunch club. Sample data.',
     url: 'https://example.org/pemberton',
-    email: null,
-    status: 'active',
     free: true,
-    fees: null,
-    eligibility: null,
-    minimumAge: null,
-    maximumAge: null,
     wheelchairAccessible: true,
     accessibility: 'Step-free entrance and an accessible toilet',
     lastChecked: '2026-01-15',
-    categories: ['community-space'],
     locations: [{ name: 'Pemberton Community Centre', address1: '1 Sample Street', city: 'Wigan', postcode: 'WN5 9AB', longitude: null, latitude: null, accessibility: 'Hearing loop in the main hall' }],
     schedules: [{ freq: 'WEEKLY', interval: 1, byDay: 'TU', opensAt: '10:00', closesAt: '12:00', validFrom: null, validTo: null, description: 'Lunch club' }],
     contacts: [
@@ -52,7 +40,7 @@ function centre(overrides: Partial<ServiceInput> = {}): ServiceInput {
     ],
     sample: true,
     ...overrides,
-  };
+  });
 }
 
 /** A youth club as another directory publishes it (sample data): ids that are not UUIDs, a schedule at each of two venues, two phones, a category Patchwork lacks. */

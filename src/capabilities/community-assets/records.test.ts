@@ -1,16 +1,13 @@
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
-import { memberships, organisations } from '../../platform/auth/schema.ts';
+import { organisations } from '../../platform/auth/schema.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
-import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
+import { addPerson, Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { createUser } from '../accounts/service.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { createNeighbourhood } from '../neighbourhoods/service.ts';
 import { formValuesOf, parseServiceForm, parseTime } from './service-form.ts';
 import { createService, getService } from './service.ts';
@@ -94,8 +91,7 @@ describe.each(engines)('directory record pages on %s', (engine) => {
     database = await createTestDatabase(engine);
     ({ organisationId } = await seedPeople(database));
     await loadBundledSteps(database.db, ['postcodes.nspl2021']);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(database.db);
     const rows = await queryRows<{ display: string }>(
       database.db,
       sql`select display from postcodes where lad = 'E08000010' and terminated is null and location is not null order by md5(postcode) limit 10`,
@@ -109,9 +105,7 @@ describe.each(engines)('directory record pages on %s', (engine) => {
     nearby = near!.display;
     // A second organisation with a member of its own.
     const [other] = await database.db.insert(organisations).values({ slug: 'other-org', name: 'Other Organisation', kind: 'council' }).returning({ id: organisations.id });
-    const made = await createUser(database.db, { email: 'other-member@example.org', name: 'Other member', password: testPassword, isSiteAdmin: false }, cliActor);
-    if (!made.ok) throw new Error(made.message);
-    await database.db.insert(memberships).values({ userId: made.value.id, organisationId: other!.id, role: 'coordinator' });
+    await addPerson(database, 'other-member@example.org', other!.id, 'coordinator', 'Other member');
     app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
     member = new Client(app);
     await member.signIn(emailOf('member'));

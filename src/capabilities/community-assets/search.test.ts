@@ -1,5 +1,5 @@
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries, sampleRecord } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
@@ -7,36 +7,19 @@ import { queryRows } from '../../platform/db/database.ts';
 import { Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { distanceText, findPlace, searchServices, type Distance, type SearchFilters } from './search.ts';
 import { createService, mergeServices, type ScheduleInput, type ServiceInput } from './service.ts';
 
 /** A directory record of invented details (sample data), placed by a real Wigan postcode or by none. */
 function record(name: string, postcode: string | null, overrides: Partial<ServiceInput> = {}): ServiceInput {
-  return {
-    organisation: { name: 'Pemberton Community Trust (sample data)', description: null, url: null, email: null, phone: null },
-    kind: 'place',
+  return sampleRecord({
     name,
     description: 'Invented for the tests: sample data.',
-    url: null,
-    email: null,
-    status: 'active',
     free: true,
-    fees: null,
-    eligibility: null,
-    minimumAge: null,
-    maximumAge: null,
-    wheelchairAccessible: null,
-    accessibility: null,
-    lastChecked: null,
-    categories: ['community-space'],
     locations: postcode ? [{ name, address1: '1 Sample Street', city: 'Wigan', postcode, longitude: null, latitude: null, accessibility: null }] : [],
-    schedules: [],
-    contacts: [],
     sample: true,
     ...overrides,
-  };
+  });
 }
 const weekly = (byDay: string, opensAt: string | null, closesAt: string | null): ScheduleInput => ({ freq: 'WEEKLY', interval: 1, byDay, opensAt, closesAt, validFrom: null, validTo: null, description: null });
 
@@ -60,8 +43,7 @@ describe.each(engines)('finding assets on %s', (engine) => {
     database = await createTestDatabase(engine);
     ({ organisationId } = await seedPeople(database));
     await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24', 'names.msoa21', 'postcodes.nspl2021']);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(database.db);
     const [centre] = await queryRows<{ display: string }>(
       database.db,
       sql`select p.display from postcodes p join areas a on a.vintage = 'ward25' and a.name = 'Pemberton' and ST_Contains(a.boundary, p.location)

@@ -1,35 +1,23 @@
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries, sampleRecord } from './testing.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { seedPeople } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { generateSampleServices } from './sample.ts';
 import { AssetError, createService, describeSchedule, findDuplicates, getService, mergeServices, nameKey, phoneKey, publicContacts, updateService, inputOf, type ServiceInput } from './service.ts';
 
 /** A Wigan community centre (sample data), placed by a real Wigan postcode. */
 export function sampleCentre(postcode: string, overrides: Partial<ServiceInput> = {}): ServiceInput {
-  return {
-    organisation: { name: 'Pemberton Community Trust (sample data)', description: null, url: null, email: null, phone: null },
-    kind: 'place',
+  return sampleRecord({
     name: 'Pemberton Community Centre',
     description: 'A hall and café for hire, with a weekly lunch club. Sample data.',
     url: 'https://example.org/pemberton',
-    email: null,
-    status: 'active',
     free: true,
-    fees: null,
-    eligibility: null,
-    minimumAge: null,
-    maximumAge: null,
     wheelchairAccessible: true,
     accessibility: 'Step-free entrance and an accessible toilet',
-    lastChecked: null,
-    categories: ['community-space'],
     locations: [{ name: 'Pemberton Community Centre', address1: '1 Sample Street', city: 'Wigan', postcode, longitude: null, latitude: null, accessibility: null }],
     schedules: [{ freq: 'WEEKLY', interval: 1, byDay: 'TU', opensAt: '10:00', closesAt: '12:00', validFrom: null, validTo: null, description: 'Lunch club' }],
     contacts: [
@@ -37,7 +25,7 @@ export function sampleCentre(postcode: string, overrides: Partial<ServiceInput> 
       { kind: 'private-individual', name: 'A volunteer', title: null, phone: '07700 900000', email: null, public: false },
     ],
     ...overrides,
-  };
+  });
 }
 
 describe('names, phones and schedules', () => {
@@ -68,8 +56,7 @@ describe.each(engines)('directory records on %s', (engine) => {
     database = await createTestDatabase(engine);
     ({ organisationId } = await seedPeople(database));
     await loadBundledSteps(database.db, ['postcodes.nspl2021']);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(database.db);
     const rows = await queryRows<{ display: string }>(database.db, sql`select display from postcodes where lad = 'E08000010' and terminated is null and location is not null order by postcode limit 2`);
     [postcode, other] = rows.map((r) => r.display) as [string, string];
   }, 300_000);
@@ -138,8 +125,7 @@ describe.each(engines)('sample records on %s', (engine) => {
     database = await createTestDatabase(engine);
     ({ organisationId } = await seedPeople(database));
     await loadBundledSteps(database.db, ['lookup.lsoa21-ward24-lad24']);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(database.db);
   }, 300_000);
   afterAll(async () => database?.drop());
 

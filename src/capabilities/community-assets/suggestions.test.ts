@@ -1,16 +1,12 @@
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
+import { loadWiganBoundaries } from './testing.ts';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliActor } from '../../platform/audit/audit.ts';
-import { memberships, organisations } from '../../platform/auth/schema.ts';
+import { organisations } from '../../platform/auth/schema.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
-import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
+import { addPerson, Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { loadBundledSteps } from '../../../tests/support/data.ts';
-import { createUser } from '../accounts/service.ts';
-import { importBoundaries } from '../geography/boundaries.ts';
-import { bundledDataDir } from '../indicators/bundled-data.ts';
 import { getService } from './service.ts';
 
 type FormFields = Record<string, string | string[]>;
@@ -57,15 +53,12 @@ describe.each(engines)('residents’ suggestions on %s', (engine) => {
     database = await createTestDatabase(engine);
     await seedPeople(database);
     await loadBundledSteps(database.db, ['postcodes.nspl2021']);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/lsoa21/E08000010.geojson.gz'), cliActor);
-    await importBoundaries(database.db, path.join(bundledDataDir, 'boundaries/ward25/E08000010.geojson.gz'), cliActor);
+    await loadWiganBoundaries(database.db);
     const rows = await queryRows<{ display: string }>(database.db, sql`select display from postcodes where lad = 'E08000010' and terminated is null and location is not null order by md5(postcode) limit 6`);
     postcodes = rows.map((r) => r.display);
     // A coordinator of an organisation that keeps no records and is based outside Wigan: Wigan's suggestions are not theirs.
     const [far] = await database.db.insert(organisations).values({ slug: 'far-org', name: 'Far Organisation', kind: 'vcse', location: 'SRID=4326;POINT(-1.38 54.9)' }).returning({ id: organisations.id });
-    const made = await createUser(database.db, { email: 'far@example.org', name: 'Far coordinator', password: testPassword, isSiteAdmin: false }, cliActor);
-    if (!made.ok) throw new Error(made.message);
-    await database.db.insert(memberships).values({ userId: made.value.id, organisationId: far!.id, role: 'coordinator' });
+    await addPerson(database, 'far@example.org', far!.id, 'coordinator', 'Far coordinator');
     app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
     member = new Client(app);
     await member.signIn(emailOf('member'));

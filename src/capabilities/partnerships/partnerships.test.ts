@@ -1,11 +1,9 @@
 import { sql } from 'drizzle-orm';
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliActor } from '../../platform/audit/audit.ts';
-import { memberships, organisations, type Role } from '../../platform/auth/schema.ts';
+import { organisations, type Role } from '../../platform/auth/schema.ts';
 import { queryRows } from '../../platform/db/database.ts';
-import { createUser } from '../accounts/service.ts';
-import { Client, emailOf, seedPeople, startTestApp, testPassword } from '../../../tests/support/app.ts';
+import { addPerson, Client, emailOf, seedPeople, startTestApp } from '../../../tests/support/app.ts';
 import { createTestDatabase, engines, type TestDatabase } from '../../../tests/support/engines.ts';
 import { stageChecklists } from './stages.ts';
 
@@ -28,11 +26,7 @@ describe.each(engines)('partnerships: making one, its people, stage and public p
   const versionOn = (body: string) => Number(/name="version" value="(\d+)"/.exec(body)?.[1]);
 
   /** A person with a role in an organisation, made for these tests. */
-  const person = async (email: string, organisationId: string, role: Role) => {
-    const created = await createUser(database.db, { email, name: `Sample ${email.split('@')[0]}`, password: testPassword, isSiteAdmin: false }, cliActor);
-    if (!created.ok) throw new Error(created.message);
-    await database.db.insert(memberships).values({ userId: created.value.id, organisationId, role });
-  };
+  const person = (email: string, organisationId: string, role: Role) => addPerson(database, email, organisationId, role);
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
