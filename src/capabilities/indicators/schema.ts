@@ -125,3 +125,20 @@ export const bundledDataSteps = pgTable('bundled_data_steps', {
   step: text('step').primaryKey(),
   completedAt: timestamp('completed_at', { withTimezone: true }).notNull().defaultNow(),
 });
+
+/**
+ * Resident population by age band for each LSOA (ONS small area estimates), so who answered a survey can be set
+ * beside who lives there. Bands match community voice's age question; under-16 is kept so bands sum to the total.
+ */
+export const populationAgeBands = pgTable(
+  'population_age_bands',
+  {
+    vintage: text('vintage').notNull(),
+    code: text('code').notNull(),
+    band: text('band').notNull(),
+    people: doublePrecision('people').notNull(),
+    /** The estimate's date, e.g. mid-2020. */
+    period: text('period').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.vintage, t.code, t.band] })],
+);

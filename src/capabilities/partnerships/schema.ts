@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, date, index, integer, pgTable, primaryKey, text, timestamp, unique, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { neighbourhoods } from '../neighbourhoods/schema.ts';
+import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
 
 /**
  * Partnerships and their shared plans: the organisations working together on a place, the stage they are
@@ -174,6 +175,9 @@ export const priorityEvidence = pgTable(
     indicatorId: text('indicator_id'),
     /** The area the figure is for (GSS code), for indicator and area-profile. */
     areaCode: text('area_code'),
+    /** For kind voice-theme: the campaign residents said it in, and the theme (none: the campaign's results as a whole). */
+    voiceCampaignId: uuid('voice_campaign_id').references(() => voiceCampaigns.id, { onDelete: 'set null' }),
+    voiceThemeId: uuid('voice_theme_id').references(() => voiceThemes.id, { onDelete: 'set null' }),
     note: text('note'),
   },
   (t) => [index('priority_evidence_priority_idx').on(t.priorityId), enumCheck('priority_evidence_kind_check', 'kind', evidenceKinds)],

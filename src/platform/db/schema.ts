@@ -9,3 +9,4 @@ export * from '../../capabilities/composite-index/schema.ts';
 export * from '../../capabilities/neighbourhoods/schema.ts';
 export * from '../../capabilities/community-assets/schema.ts';
 export * from '../../capabilities/partnerships/schema.ts';
+export * from '../../capabilities/community-voice/schema.ts';
