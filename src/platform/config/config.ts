@@ -31,6 +31,12 @@ const envSchema = z.object({
     .int('must be a whole number')
     .min(1, 'must be at least 1')
     .default(10),
+  PATCHWORK_SUPPRESSION_THRESHOLD: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number')
+    .min(3, 'must be at least 3: smaller groups could identify people')
+    .max(100, 'must be 100 or less')
+    .default(5),
   PATCHWORK_BASEMAP_URL: z
     .string()
     .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}\S*$/, 'must be an https:// raster tile address with {z}, {x} and {y} in it, such as https://tiles.example.org/{z}/{x}/{y}.png')
@@ -51,6 +57,8 @@ export type Config = {
   secretKey: string | undefined;
   /** Sign-in attempts allowed per client address in each ten-minute window. */
   signInRateLimit: number;
+  /** Published and exported breakdowns never show a count below this (small-number suppression). */
+  suppressionThreshold: number;
   /** An optional raster basemap under the maps; the product works without one. */
   basemap: { url: string; origin: string; attribution: string } | undefined;
 };
@@ -95,6 +103,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     environment: e.NODE_ENV,
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
     secretKey: e.SECRET_KEY,
+    suppressionThreshold: e.PATCHWORK_SUPPRESSION_THRESHOLD,
     basemap: e.PATCHWORK_BASEMAP_URL ? { url: e.PATCHWORK_BASEMAP_URL, origin: new URL(e.PATCHWORK_BASEMAP_URL.replace(/[{}]/g, '')).origin, attribution: e.PATCHWORK_BASEMAP_ATTRIBUTION! } : undefined,
   };
 }
