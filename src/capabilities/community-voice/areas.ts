@@ -57,6 +57,7 @@ export function lsoasIn(area: VoiceArea): SQL {
 export function responseIn(area: VoiceArea): SQL {
   if (area.kind === 'lad25') return sql`r.lad25 = ${area.code}`;
   if (area.kind === 'ward25') return sql`r.ward25 = ${area.code}`;
+  if (area.kind !== 'neighbourhood') throw new Error('unreachable');
   return sql`(r.neighbourhood_id = ${area.id} or r.lsoa21 in (${lsoasIn(area)}))`;
 }
 
