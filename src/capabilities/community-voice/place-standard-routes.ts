@@ -1,3 +1,96 @@
+import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { access, viewerOf } from '../../platform/auth/permissions.ts';
+import { queryRows } from '../../platform/db/database.ts';
+import { formProblems } from '../../platform/web/forms.ts';
+import { fewerThan } from '../../platform/statistics/suppression.ts';
+import { areaKey, resolveArea, type VoiceArea } from './areas.ts';
+import { compassView, groupKeys, groupLabels, placeStandardResults, type GroupKey } from './place-standard.ts';
+import { campaignOfOrganisation, campaignPath } from './web.ts';
 
-export const placeStandardRoutes: FastifyPluginAsync = async () => {};
+/**
+ * The Place Standard results page: the compass and its table for a campaign, for one area if chosen, split by
+ * ward or by a demographic band, and beside the earlier assessment it repeats. A GET form, so every view has
+ * an address that can be shared.
+ */
+
+const params = z.object({ slug: z.string().max(100), campaignId: z.string().max(100) });
+const query = z.object({ area: z.string().max(100).optional(), group: z.string().max(40).optional(), compare: z.string().max(10).optional() });
+
+export const placeStandardRoutes: FastifyPluginAsync = async (root) => {
+  const app = root.withTypeProvider<ZodTypeProvider>();
+  const db = () => app.database.db;
+
+  app.get('/organisations/:slug/voice/:campaignId/place-standard', { config: { access: access.organisation('viewer') }, schema: { params, querystring: query } }, async (request, reply) => {
+    const campaign = await campaignOfOrganisation(request);
+    if (!campaign || campaign.kind !== 'place-standard') return reply.callNotFound();
+    const threshold = app.config.suppressionThreshold;
+    const viewer = await viewerOf(db(), request.user);
+    const { errors, fail } = formProblems();
+
+    const areaText = request.query.area?.trim() ?? '';
+    let area: VoiceArea | null = null;
+    if (areaText) {
+      area = await resolveArea(db(), viewer, areaText);
+      if (!area) fail('area', 'Choose an area from the list, or the whole campaign');
+    }
+    const groupText = request.query.group?.trim() ?? '';
+    const group = (groupKeys as readonly string[]).includes(groupText) ? (groupText as GroupKey) : null;
+    if (groupText && !group) fail('group', 'Choose how to split the results from the list, or not at all');
+    const compare = request.query.compare === 'yes' && campaign.repeatOfId !== null;
+
+    const results = await placeStandardResults(db(), campaign, { area, group, compare }, threshold);
+    const compass = compassView(results, `${campaign.title}${area ? ` in ${area.name}` : ''}`);
+
+    // The areas offered: the districts and wards this campaign's responses are in, and its own district.
+    const places = await queryRows<{ kind: string; code: string; name: string }>(
+      db(),
+      sql`select 'lad25' as kind, a.code, a.name from areas a where a.vintage = 'lad25' and a.code in (select lad25 from voice_responses where campaign_id = ${campaign.id} and lad25 is not null union select ${campaign.lad25 ?? ''})
+          union all
+          select 'ward25' as kind, a.code, a.name from areas a where a.vintage = 'ward25' and a.code in (select ward25 from voice_responses where campaign_id = ${campaign.id} and ward25 is not null)
+          order by 1, 3`,
+    );
+    const chosenKey = area ? areaKey(area) : '';
+    const areaItems = [
+      { value: '', text: 'The whole campaign', selected: !chosenKey },
+      ...places.map((p) => ({ value: `${p.kind}:${p.code}`, text: p.kind === 'lad25' ? `${p.name} (district)` : `${p.name} (ward)`, selected: `${p.kind}:${p.code}` === chosenKey })),
+    ];
+    if (area?.kind === 'neighbourhood') areaItems.push({ value: chosenKey, text: `${area.name} (neighbourhood)`, selected: true });
+    const groupItems = [{ value: '', text: 'Do not split', selected: !group }, ...groupKeys.map((k) => ({ value: k, text: k === 'area' ? 'By ward' : `By ${groupLabels[k].toLowerCase()}`, selected: k === group }))];
+
+    const hidden = fewerThan(threshold);
+    const distribution = results.overall.themes.map((t) => ({
+      label: t.label,
+      cells: t.distribution.map((c) => (c.suppressed ? hidden : String(c.value))),
+      n: t.n.suppressed ? hidden : String(t.n.value),
+      median: t.median === null ? hidden : t.median.toFixed(1).replace(/\.0$/, ''),
+    }));
+
+    return reply.page(
+      'community-voice/views/place-standard.njk',
+      {
+        pageTitle: `Place Standard results: ${campaign.title}`,
+        campaign,
+        area,
+        group,
+        groupLabel: group ? groupLabels[group] : null,
+        compare,
+        canCompare: campaign.repeatOfId !== null,
+        earlier: results.earlier,
+        compass,
+        headline: compass.headline,
+        respondents: results.overall.respondents.suppressed ? hidden : String(results.overall.respondents.value),
+        distribution,
+        comments: results.comments,
+        areaItems,
+        groupItems,
+        errors: errors.summary.length ? errors : undefined,
+        campaignHref: campaignPath(campaign),
+        formAction: campaignPath(campaign, '/place-standard'),
+      },
+      errors.summary.length ? 400 : 200,
+    );
+  });
+};

@@ -130,7 +130,8 @@ export async function checkResponse(tx: Tx, questions: Question[], input: Respon
   }
 
   const answeredAt = input.answeredAt ?? new Date();
-  if (Number.isNaN(answeredAt.getTime()) || answeredAt.getTime() > Date.now() + 5 * 60_000) fail('answered-at', 'The date answered cannot be in the future');
+  if (Number.isNaN(answeredAt.getTime())) fail('answered-at', 'Enter the date answered as a real date, for example 3 10 2026, or leave it blank for today');
+  else if (answeredAt.getTime() > Date.now() + 5 * 60_000) fail('answered-at', 'The date answered cannot be in the future');
 
   const place = await placeResponse(tx, input, meta, fail);
   return { problems, checked: problems.length ? null : { answers, place, demographics: chosenDemographics, contact, answeredAt } };

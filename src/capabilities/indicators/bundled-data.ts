@@ -11,6 +11,7 @@ import { importMsoaNames } from '../geography/msoa-names.ts';
 import { importPostcodes } from '../geography/postcodes.ts';
 import { importIodEdition } from './iod-import.ts';
 import { deriveLsoa21Population, importPopulation } from './population.ts';
+import { derivePopulationAgesLsoa21, importPopulationAges } from './population-ages.ts';
 import { bundledDataSteps } from './schema.ts';
 import { refreshSummaries } from './summaries.ts';
 
@@ -70,6 +71,7 @@ export const bundledSteps: Step[] = [
   { id: 'population.iod2019', part: 'tables', label: 'IoD2019 population denominators (mid-2015)', run: (db, a) => importPopulation(db, file('iod2019/File_6_-_IoD2019_Population_Denominators.csv.gz'), a) },
   { id: 'population.mid2020', part: 'tables', label: 'ONS population estimates (mid-2020)', run: (db, a) => importPopulation(db, file('population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), a) },
   { id: 'population.lsoa21', part: 'tables', label: '2021-LSOA population estimates', run: (db) => db.transaction((tx) => deriveLsoa21Population(tx)) },
+  { id: 'population.ages', part: 'tables', label: 'ONS population by age band (mid-2020)', run: (db, a) => importPopulationAges(db, file('population/sape_mid2020_lsoa11_syoa_persons_EW.csv.gz'), a) },
   { id: 'edition.iod2015', part: 'tables', label: 'IoD2015', run: (db, a) => importIodEdition(db, 'iod2015', [file('iod2015/imd2015_england_lsoa11.csv.gz')], a) },
   {
     id: 'edition.iod2019',
@@ -94,6 +96,7 @@ export const bundledSteps: Step[] = [
         // autovacuum) the planner takes it for one row and overlap queries on 2025 wards run for minutes.
         await analyze(tx, 'areas', 'area_lookups');
         await deriveLsoa21Population(tx);
+        await derivePopulationAgesLsoa21(tx);
         await refreshSummaries(tx, 'iod2025');
       }),
   },

@@ -1,4 +1,5 @@
 import { stringify } from 'csv-stringify/sync';
+import { residentsSaid } from '../community-voice/profile.ts';
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -370,6 +371,8 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         mapLabel: `Map of the LSOAs ${neighbourhood.name} covers, coloured by national decile of the ${domainLabel}, ${edition.label}`,
         localData: await neighbourhoodLocalData(db(), viewer, version.id),
         indexPositions: await neighbourhoodIndexPositions(db(), viewer, version.id, edition),
+        // Published community voice campaigns with responses in the version shown.
+        residents: await residentsSaid(db(), { kind: 'neighbourhood', id: neighbourhood.id, name: neighbourhood.name, versionId: version.id }, app.config.suppressionThreshold),
       });
     },
   );

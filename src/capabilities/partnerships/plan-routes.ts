@@ -7,6 +7,7 @@ import { access, roleAtLeast, viewerOf, visibleTo, type Viewer } from '../../pla
 import { memberships, organisations, users } from '../../platform/auth/schema.ts';
 import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
 import { indicators } from '../indicators/schema.ts';
+import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
 import { logMailer, type Mailer } from './mailer.ts';
 import {
   addEvidence,
@@ -91,7 +92,7 @@ export const planRoutes: FastifyPluginAsync = async (root) => {
 
   app.get('/partnerships/:partnershipId/plan', { config: { access: access.partnership('viewer') }, schema: { params: partnershipParams } }, async (request, reply) => {
     const partnership = request.partnership!;
-    const plan = await planOf(db(), partnership.id, todayInEngland(), await viewer(request));
+    const plan = await planOf(db(), partnership.id, todayInEngland(), await viewer(request), app.config.suppressionThreshold);
     const editor = editorOf(request);
     return reply.page('partnerships/views/plan-show.njk', {
       pageTitle: `${partnership.name}: plan`,
@@ -151,6 +152,21 @@ export const planRoutes: FastifyPluginAsync = async (root) => {
       .from(indicators)
       .where(visibleTo(await viewer(request), indicators.sharing, indicators.ownerOrganisationId))
       .orderBy(asc(indicators.label));
+    // The listening campaigns and themes of the partnership's organisations: titles and names only.
+    const campaigns = await db()
+      .select({ id: voiceCampaigns.id, title: voiceCampaigns.title, organisation: organisations.name })
+      .from(voiceCampaigns)
+      .innerJoin(partnershipOrganisations, and(eq(partnershipOrganisations.organisationId, voiceCampaigns.organisationId), eq(partnershipOrganisations.partnershipId, partnership.id)))
+      .innerJoin(organisations, eq(organisations.id, voiceCampaigns.organisationId))
+      .orderBy(asc(organisations.name), asc(voiceCampaigns.title));
+    const themes = await db()
+      .select({ id: voiceThemes.id, name: voiceThemes.name, organisation: organisations.name })
+      .from(voiceThemes)
+      .innerJoin(partnershipOrganisations, and(eq(partnershipOrganisations.organisationId, voiceThemes.organisationId), eq(partnershipOrganisations.partnershipId, partnership.id)))
+      .innerJoin(organisations, eq(organisations.id, voiceThemes.organisationId))
+      .orderBy(asc(organisations.name), asc(voiceThemes.name));
+    const chosenCampaign = text(values, 'voiceCampaignId');
+    const chosenTheme = text(values, 'voiceThemeId');
     const chosenIndicator = text(values, 'indicatorId');
     const kind = text(values, 'kind');
     return reply.page(
@@ -162,6 +178,9 @@ export const planRoutes: FastifyPluginAsync = async (root) => {
         values,
         errors,
         kindItems: evidenceKinds.map((k) => ({ value: k, text: kindWords[k], checked: k === kind })),
+        hasCampaigns: campaigns.length > 0,
+        campaignItems: [{ value: '', text: 'No campaign: describe the theme in the note', selected: !chosenCampaign }, ...campaigns.map((c) => ({ value: c.id, text: `${c.title} (${c.organisation})`, selected: c.id === chosenCampaign }))],
+        themeItems: [{ value: '', text: 'No theme: the campaign as a whole', selected: !chosenTheme }, ...themes.map((t) => ({ value: t.id, text: `${t.name} (${t.organisation})`, selected: t.id === chosenTheme }))],
         indicatorItems: [{ value: '', text: 'Choose an indicator', selected: !chosenIndicator }, ...visible.map((i) => ({ value: i.id, text: `${i.label} (${i.id})`, selected: i.id === chosenIndicator }))],
         planHref: planPath(partnership.id),
       },
@@ -177,7 +196,7 @@ export const planRoutes: FastifyPluginAsync = async (root) => {
     const form = request.body as Form;
     const partnership = request.partnership!;
     try {
-      await addEvidence(db(), partnership.id, request.params.priorityId, { kind: text(form, 'kind'), indicatorId: text(form, 'indicatorId'), areaCode: text(form, 'areaCode'), note: text(form, 'note') }, await viewer(request), actorOf(request));
+      await addEvidence(db(), partnership.id, request.params.priorityId, { kind: text(form, 'kind'), indicatorId: text(form, 'indicatorId'), areaCode: text(form, 'areaCode'), note: text(form, 'note'), voiceCampaignId: text(form, 'voiceCampaignId'), voiceThemeId: text(form, 'voiceThemeId') }, await viewer(request), actorOf(request));
     } catch (error) {
       if (!(error instanceof PlanError)) throw error;
       if (error.statusCode === 404) return reply.callNotFound();

@@ -6,6 +6,8 @@ import type { Db, Tx } from '../../platform/db/database.ts';
 import type { Mailer } from './mailer.ts';
 import { areas } from '../geography/schema.ts';
 import { indicators } from '../indicators/schema.ts';
+import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
+import { defaultThreshold, fewerThan, suppress } from '../../platform/statistics/suppression.ts';
 import { actionStatuses, actions, actionUpdates, partnershipOrganisations, partnerships, priorities, priorityEvidence, strategicAims, type ActionStatus } from './schema.ts';
 
 /**
@@ -171,12 +173,21 @@ export async function createPriority(db: Db, partnershipId: string, input: Prior
   });
 }
 
-export type EvidenceInput = { kind: string; indicatorId: string; areaCode: string; note: string };
+export type EvidenceInput = {
+  kind: string;
+  indicatorId: string;
+  areaCode: string;
+  note: string;
+  /** For voice-theme: a listening campaign of one of the partnership's organisations, and optionally one of its organisation's themes. */
+  voiceCampaignId?: string;
+  voiceThemeId?: string;
+};
 
 /**
  * Links a priority to what it rests on. Indicators must exist and be visible to the person linking them (a
  * partner's private local data cannot be cited through a shared plan); areas must exist in some vintage.
- * Community voice themes are free text until community voice exists.
+ * What residents said is either a campaign of one of the partnership's organisations (with one of that
+ * organisation's themes, or none for the campaign as a whole) or, as before, a note in words.
  */
 export async function addEvidence(db: Db, partnershipId: string, priorityId: string, input: EvidenceInput, viewer: Viewer, actor: Actor): Promise<string> {
   const kind = input.kind;
@@ -202,14 +213,32 @@ export async function addEvidence(db: Db, partnershipId: string, priorityId: str
     } else if (kind === 'area-profile') {
       await checkArea();
       row = { priorityId, kind, areaCode, note: note || null };
+    } else if (kind === 'voice-theme' && (input.voiceCampaignId ?? '').trim()) {
+      const campaignId = input.voiceCampaignId!.trim();
+      const themeId = (input.voiceThemeId ?? '').trim();
+      // Only a campaign of an organisation in this partnership: no one can cite another organisation's campaign here.
+      const [campaign] = isUuid(campaignId)
+        ? await tx
+            .select({ id: voiceCampaigns.id, organisationId: voiceCampaigns.organisationId })
+            .from(voiceCampaigns)
+            .innerJoin(partnershipOrganisations, and(eq(partnershipOrganisations.organisationId, voiceCampaigns.organisationId), eq(partnershipOrganisations.partnershipId, partnershipId)))
+            .where(eq(voiceCampaigns.id, campaignId))
+        : [];
+      if (!campaign) throw new PlanError('voiceCampaignId', 'Choose a listening campaign run by one of the partnership’s organisations');
+      if (themeId) {
+        const [theme] = isUuid(themeId) ? await tx.select({ id: voiceThemes.id }).from(voiceThemes).where(and(eq(voiceThemes.id, themeId), eq(voiceThemes.organisationId, campaign.organisationId))) : [];
+        if (!theme) throw new PlanError('voiceThemeId', 'Choose a theme of the organisation that ran the campaign, or no theme');
+      }
+      row = { priorityId, kind, voiceCampaignId: campaign.id, voiceThemeId: themeId || null, note: note || null };
     } else if (kind === 'voice-theme' || kind === 'note') {
-      if (!note) throw new PlanError('note', kind === 'note' ? 'Enter the note' : 'Enter the theme residents raised');
+      if (kind === 'voice-theme' && (input.voiceThemeId ?? '').trim()) throw new PlanError('voiceCampaignId', 'Choose the campaign the theme comes from');
+      if (!note) throw new PlanError('note', kind === 'note' ? 'Enter the note' : 'Enter the theme residents raised, or choose a campaign');
       row = { priorityId, kind, note };
     } else {
       throw new PlanError('kind', 'Choose what kind of evidence this is');
     }
     const [created] = await tx.insert(priorityEvidence).values(row).returning({ id: priorityEvidence.id });
-    await recordAudit(tx, { actor, action: 'priority.evidence-added', objectType: 'priority', objectId: priorityId, details: { partnershipId, kind, indicatorId: row.indicatorId ?? null, areaCode: row.areaCode ?? null } });
+    await recordAudit(tx, { actor, action: 'priority.evidence-added', objectType: 'priority', objectId: priorityId, details: { partnershipId, kind, indicatorId: row.indicatorId ?? null, areaCode: row.areaCode ?? null, voiceCampaignId: row.voiceCampaignId ?? null, voiceThemeId: row.voiceThemeId ?? null } });
     return created!.id;
   });
 }
@@ -361,7 +390,17 @@ const actionColumns = {
 };
 
 export type PlanAction = { id: string; partnershipId: string; priorityId: string; title: string; description: string | null; ownerOrganisationId: string; ownerName: string; leadName: string; leadUserId: string | null; startOn: string | null; dueOn: string | null; status: ActionStatus; public: boolean; completedAt: Date | null; version: number; overdue: boolean };
-export type Evidence = { id: string; kind: string; indicatorId: string | null; indicatorLabel: string | null; areaCode: string | null; areaName: string | null; note: string | null };
+export type Evidence = {
+  id: string;
+  kind: string;
+  indicatorId: string | null;
+  indicatorLabel: string | null;
+  areaCode: string | null;
+  areaName: string | null;
+  note: string | null;
+  /** For a voice-theme linked to a campaign: its title, the theme's name, the responses (suppressed, in words) and where to read more. */
+  voice: { title: string; theme: string | null; responses: string; href: string | null } | null;
+};
 export type PlanPriority = { id: string; title: string; description: string | null; aimId: string | null; evidence: Evidence[]; actions: PlanAction[]; rollup: Rollup };
 export type PlanAimGroup = { aim: Aim | null; priorities: PlanPriority[]; rollup: Rollup };
 export type Plan = { aims: PlanAimGroup[]; rollup: Rollup; priorities: { id: string; title: string }[] };
@@ -370,18 +409,54 @@ const selectActions = (tx: Tx) => tx.select(actionColumns).from(actions).innerJo
 const withOverdue = (rows: Omit<PlanAction, 'overdue'>[], today: string): PlanAction[] => rows.map((a) => ({ ...a, overdue: isOverdue(a, today) }));
 
 /** A partnership's plan as a tree: aim → priority (evidence, roll-up) → actions. Priorities without an aim come last. */
-export async function planOf(tx: Tx, partnershipId: string, today: string, viewer: Viewer): Promise<Plan> {
+export async function planOf(tx: Tx, partnershipId: string, today: string, viewer: Viewer, threshold = defaultThreshold): Promise<Plan> {
   const prios = await tx.select().from(priorities).where(eq(priorities.partnershipId, partnershipId)).orderBy(asc(priorities.position), asc(priorities.createdAt));
   const acts = withOverdue(await selectActions(tx).where(eq(actions.partnershipId, partnershipId)).orderBy(asc(actions.dueOn), asc(actions.title)), today);
-  const evidence = prios.length
+  const rows = prios.length
     ? await tx
-        .select({ id: priorityEvidence.id, priorityId: priorityEvidence.priorityId, kind: priorityEvidence.kind, indicatorId: priorityEvidence.indicatorId, indicatorLabel: indicators.label, areaCode: priorityEvidence.areaCode, note: priorityEvidence.note, areaName: sql<string | null>`(select name from areas where code = ${priorityEvidence.areaCode} order by vintage desc limit 1)` })
+        .select({
+          id: priorityEvidence.id,
+          priorityId: priorityEvidence.priorityId,
+          kind: priorityEvidence.kind,
+          indicatorId: priorityEvidence.indicatorId,
+          indicatorLabel: indicators.label,
+          areaCode: priorityEvidence.areaCode,
+          note: priorityEvidence.note,
+          areaName: sql<string | null>`(select name from areas where code = ${priorityEvidence.areaCode} order by vintage desc limit 1)`,
+          voiceCampaignId: voiceCampaigns.id,
+          voiceTitle: voiceCampaigns.title,
+          voiceOrganisationId: voiceCampaigns.organisationId,
+          voicePublished: voiceCampaigns.published,
+          voiceOrganisationSlug: sql<string | null>`(select slug from organisations where id = ${voiceCampaigns.organisationId})`,
+          voiceTheme: voiceThemes.name,
+          // Responses tagged with the theme, or all the campaign's responses when no theme was chosen.
+          voiceResponses: sql<number>`case when ${voiceThemes.id} is not null
+            then (select count(distinct rt.response_id)::int from voice_response_themes rt join voice_responses r on r.id = rt.response_id where rt.theme_id = ${voiceThemes.id} and r.campaign_id = ${voiceCampaigns.id})
+            else (select count(*)::int from voice_responses r where r.campaign_id = ${voiceCampaigns.id}) end`,
+        })
         .from(priorityEvidence)
         // An indicator the viewer may no longer see (its owner narrowed its sharing) is shown by id only.
         .leftJoin(indicators, and(eq(indicators.id, priorityEvidence.indicatorId), visibleTo(viewer, indicators.sharing, indicators.ownerOrganisationId)))
+        .leftJoin(voiceCampaigns, eq(voiceCampaigns.id, priorityEvidence.voiceCampaignId))
+        .leftJoin(voiceThemes, eq(voiceThemes.id, priorityEvidence.voiceThemeId))
         .where(inArray(priorityEvidence.priorityId, prios.map((p) => p.id)))
         .orderBy(asc(priorityEvidence.kind), asc(priorityEvidence.id))
     : [];
+  // The campaign's own results for its organisation's members; its public summary for anyone else once published.
+  const evidence = rows.map(({ voiceCampaignId, voiceTitle, voiceOrganisationId, voicePublished, voiceOrganisationSlug, voiceTheme, voiceResponses, ...e }) => {
+    if (!voiceCampaignId) return { ...e, voice: null };
+    const member = Boolean(viewer.user?.isSiteAdmin) || viewer.organisationIds.includes(voiceOrganisationId!);
+    const shown = suppress(Number(voiceResponses), threshold);
+    return {
+      ...e,
+      voice: {
+        title: voiceTitle!,
+        theme: voiceTheme,
+        responses: shown.suppressed ? `${fewerThan(threshold)} responses` : `${shown.value} response${shown.value === 1 ? '' : 's'}`,
+        href: member ? `/organisations/${voiceOrganisationSlug}/voice/${voiceCampaignId}/results` : voicePublished ? `/voice/${voiceCampaignId}` : null,
+      },
+    };
+  });
   const aimList = await listAims(tx);
   const tree: PlanPriority[] = prios.map((p) => {
     const mine = acts.filter((a) => a.priorityId === p.id);

@@ -23,6 +23,7 @@ const mapModules = {
   'draw.mjs': path.resolve(here, '../../capabilities/neighbourhoods/assets/draw.mjs'),
   'directory-map.mjs': path.resolve(here, '../../capabilities/community-assets/assets/directory-map.mjs'),
   'gap-map.mjs': path.resolve(here, '../../capabilities/community-assets/assets/gap-map.mjs'),
+  'voice-offline.mjs': path.resolve(here, '../../capabilities/community-voice/assets/voice-offline.mjs'), // no MapLibre placeholders: served as written
 };
 
 const sources = {
