@@ -1,9 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { sql } from 'drizzle-orm';
-import { ImportError, readRows } from '../../platform/data/csv.ts';
+import { ImportError, readRows, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
 import { ownServiceIds } from './oruk.ts';
 import { contactKinds, type AssetKind, type ServiceStatus } from './schema.ts';
@@ -338,8 +337,6 @@ const headingKey = (heading: string) => heading.trim().toLowerCase().replace(/[\
 const yes = ['yes', 'y', 'true', '1'];
 const no = ['no', 'n', 'false', '0'];
 
-/** Undoes the apostrophe an export puts before a cell a spreadsheet would otherwise run as a formula. */
-const unguard = (value: string) => (/^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value);
 
 /** Reads a CSV (or .xlsx) in the template's layout as records to import; problems are named by row and column. */
 export async function readAssetCsv(filePath: string, file: string): Promise<ImportPlan> {
@@ -348,7 +345,7 @@ export async function readAssetCsv(filePath: string, file: string): Promise<Impo
   let known: Set<string> | null = null;
   for await (const { row, values: raw } of readRows(filePath)) {
     if (problems.full) break;
-    const values = new Map(Object.entries(raw).map(([k, v]) => [headingKey(k), unguard(v ?? '').trim()]));
+    const values = new Map(Object.entries(raw).map(([k, v]) => [headingKey(k), unguardCell(v ?? '').trim()]));
     if (!known) {
       known = new Set(values.keys());
       const allowed = new Set(csvColumns(1, 1).map((c) => c.name));
@@ -551,13 +548,8 @@ function readRow(row: number, values: Map<string, string>, problems: ProblemList
 
 // ---- Writing a file ---------------------------------------------------------------------------------------
 
-/** A cell a spreadsheet would run as a formula (=, +, -, @ first) gets an apostrophe before it; plain numbers are left alone. */
-const guard = (value: string) => (/^[=+\-@\t\r]/.test(value) && !/^[-+]?\d+(\.\d+)?$/.test(value) ? `'${value}` : value);
 
-/** A UTF-8 byte-order mark first, so Excel reads accents and £ signs rightly. */
-function csvText(columns: string[], rows: Record<string, string>[]): string {
-  return `\uFEFF${stringify(rows.map((r) => columns.map((c) => guard(r[c] ?? ''))), { header: true, columns, record_delimiter: '\r\n' })}`;
-}
+const csvText = (columns: string[], rows: Record<string, string>[]): string => spreadsheetCsv(columns, rows.map((r) => columns.map((c) => r[c] ?? '')));
 
 const yesNo = (value: boolean | null) => (value === null ? '' : value ? 'yes' : 'no');
 

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { formProblems } from '../../platform/web/forms.ts';
-import { fewerThan } from '../../platform/statistics/suppression.ts';
+import { cellText } from '../../platform/statistics/suppression.ts';
 import { areaKey, resolveArea, type VoiceArea } from './areas.ts';
 import { compassView, groupKeys, groupLabels, placeStandardResults, type GroupKey } from './place-standard.ts';
 import { campaignOfOrganisation, campaignPath } from './web.ts';
@@ -60,12 +60,11 @@ export const placeStandardRoutes: FastifyPluginAsync = async (root) => {
     if (area?.kind === 'neighbourhood') areaItems.push({ value: chosenKey, text: `${area.name} (neighbourhood)`, selected: true });
     const groupItems = [{ value: '', text: 'Do not split', selected: !group }, ...groupKeys.map((k) => ({ value: k, text: k === 'area' ? 'By ward' : `By ${groupLabels[k].toLowerCase()}`, selected: k === group }))];
 
-    const hidden = fewerThan(threshold);
     const distribution = results.overall.themes.map((t) => ({
       label: t.label,
-      cells: t.distribution.map((c) => (c.suppressed ? hidden : String(c.value))),
-      n: t.n.suppressed ? hidden : String(t.n.value),
-      median: t.median === null ? hidden : t.median.toFixed(1).replace(/\.0$/, ''),
+      cells: t.distribution.map((c) => cellText(c, threshold)),
+      n: cellText(t.n, threshold),
+      median: t.median === null ? cellText(t.n, threshold) : t.median.toFixed(1).replace(/\.0$/, ''),
     }));
 
     return reply.page(
@@ -81,7 +80,7 @@ export const placeStandardRoutes: FastifyPluginAsync = async (root) => {
         earlier: results.earlier,
         compass,
         headline: compass.headline,
-        respondents: results.overall.respondents.suppressed ? hidden : String(results.overall.respondents.value),
+        respondents: cellText(results.overall.respondents, threshold),
         distribution,
         comments: results.comments,
         areaItems,

@@ -1,6 +1,6 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
-import { fewerThan, suppress, suppressBreakdown, type Shown } from '../../platform/statistics/suppression.ts';
+import { cellText, fewerThan, suppress, suppressBreakdown, type Shown } from '../../platform/statistics/suppression.ts';
 import type { Campaign } from './campaigns.ts';
 import { responseIn, wardsOf, type VoiceArea } from './areas.ts';
 import { compassSvg, type CompassSeries } from './compass-svg.ts';
@@ -79,7 +79,7 @@ function themeResult(theme: (typeof placeStandardThemes)[number], counts: number
   return {
     key: theme.key,
     label: theme.label,
-    n: visible ? { value: n, suppressed: false } : { value: null, suppressed: true },
+    n: visible ? { value: n, suppressed: false } : n >= threshold ? { value: null, suppressed: true, secondary: true } : { value: null, suppressed: true },
     mean: visible ? sum / n : null,
     median: visible ? medianOf(counts) : null,
     distribution: visible ? suppressBreakdown(counts, threshold).cells : counts.map(() => ({ value: null, suppressed: true })),
@@ -262,7 +262,7 @@ export function compassView(results: PlaceStandardResults, title: string, idPref
       label: t.label,
       cells: tableSeries.map((s) => {
         const r = s.themes[i]!;
-        return { mean: r.mean === null ? hidden : r.mean.toFixed(1), n: r.n.suppressed ? hidden : String(r.n.value) };
+        return { mean: r.mean === null ? (r.n.suppressed ? cellText(r.n, threshold) : 'not shown') : r.mean.toFixed(1), n: cellText(r.n, threshold) };
       }),
       change: showChange ? (formatChange(results.change[i]!) ?? 'not shown') : null,
     })),

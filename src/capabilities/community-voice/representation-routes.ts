@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
-import { fewerThan, type Shown } from '../../platform/statistics/suppression.ts';
+import { cellText, fewerThan, type Shown } from '../../platform/statistics/suppression.ts';
 import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { areaKey, resolveArea, wardsOf, type VoiceArea } from './areas.ts';
 import { questionsOf, type Campaign } from './campaigns.ts';
@@ -64,7 +64,7 @@ async function choicesOf(request: FastifyRequest, campaign: Campaign, q: Query):
 
 // ---- Presenting numbers: the page and the CSV say the same ----
 const pct = (share: number | null, digits = 1) => (share === null ? null : `${(share * 100).toFixed(digits)}%`);
-const count = (shown: Shown, threshold: number) => (shown.suppressed ? fewerThan(threshold) : shown.value.toLocaleString('en-GB'));
+const count = (shown: Shown, threshold: number) => cellText(shown, threshold);
 const ratio = (r: number | null) => (r === null ? null : r.toFixed(2));
 const points = (p: number | null) => (p === null ? null : `${p > 0 ? '+' : p < 0 ? '−' : ''}${Math.abs(p).toFixed(1)}`);
 const people = (n: number | null) => (n === null ? null : Math.round(n).toLocaleString('en-GB'));
@@ -81,11 +81,11 @@ function present(r: Representation) {
         code: row.code,
         name: row.name,
         responses: count(row.responses, t),
-        responseShare: pct(row.responseShare) ?? (row.responses.suppressed ? hidden : '—'),
+        responseShare: pct(row.responseShare) ?? (row.responses.suppressed ? count(row.responses, t) : '—'),
         population: people(row.population) ?? '—',
         populationShare: pct(row.populationShare) ?? '—',
-        ratio: ratio(row.ratio) ?? (row.responses.suppressed ? hidden : '—'),
-        perThousand: row.perThousand === null ? (row.responses.suppressed ? hidden : '—') : row.perThousand.toFixed(1),
+        ratio: ratio(row.ratio) ?? (row.responses.suppressed ? count(row.responses, t) : '—'),
+        perThousand: row.perThousand === null ? (row.responses.suppressed ? count(row.responses, t) : '—') : row.perThousand.toFixed(1),
         flag: row.flag ? flagLabels[row.flag] : '',
         flagKey: row.flag,
       })),
@@ -111,7 +111,7 @@ function present(r: Representation) {
       population: people(r.byAge.population),
       sharesHidden: r.byAge.sharesHidden,
     },
-    others: r.others.map((b) => ({ label: b.label, cells: b.cells.map((c) => ({ label: c.label, count: count(c.count, t), share: pct(c.share) ?? hidden })), notGiven: count(b.notGiven, t) })),
+    others: r.others.map((b) => ({ label: b.label, cells: b.cells.map((c) => ({ label: c.label, count: count(c.count, t), share: pct(c.share) ?? (c.count.suppressed ? count(c.count, t) : hidden) })), notGiven: count(b.notGiven, t) })),
     weighting: r.weighting && {
       label: weightChoiceLabels[r.weighting.choice],
       iterations: r.weighting.result.iterations,
@@ -126,7 +126,7 @@ function present(r: Representation) {
       position: q.position,
       kind: q.kind,
       answered: count(q.answered, t),
-      options: q.options.map((o) => ({ option: o.option, count: count(o.count, t), share: pct(o.share) ?? hidden, weightedShare: pct(o.weightedShare) ?? hidden })),
+      options: q.options.map((o) => ({ option: o.option, count: count(o.count, t), share: pct(o.share) ?? (o.count.suppressed ? count(o.count, t) : hidden), weightedShare: pct(o.weightedShare) ?? (o.count.suppressed ? count(o.count, t) : hidden) })),
       mean: mean(q.mean) ?? hidden,
       weightedMean: mean(q.weightedMean) ?? hidden,
     })),

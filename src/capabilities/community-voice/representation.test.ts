@@ -64,7 +64,7 @@ describe('analyse (pure)', () => {
     // South's 2 is hidden; with the total (10) shown, North's 8 would give it away, so it is hidden too.
     expect(r.byArea.total).toEqual({ value: 10, suppressed: false });
     expect(r.byArea.rows.map((row) => row.responses)).toEqual([
-      { value: null, suppressed: true },
+      { value: null, suppressed: true, secondary: true },
       { value: null, suppressed: true },
     ]);
     expect(r.byArea.rows.map((row) => [row.ratio, row.perThousand, row.responseShare])).toEqual([
@@ -172,7 +172,8 @@ describe.each(engines)('whose voice on %s', (engine) => {
     // Ward B's 3 is hidden and flagged; ward C's 6 is hidden too (else total − shown cells gives B away), unflagged.
     expect(rowOf(b.code)).toContain('fewer than 5');
     expect(rowOf(b.code)).toContain('Few responses');
-    expect(rowOf(c.code)).toContain('fewer than 5');
+    expect(rowOf(c.code)).toContain('hidden');
+    expect(rowOf(c.code)).not.toContain('fewer than 5');
     expect(rowOf(c.code)).not.toMatch(/Few responses|No responses/);
     // Ward A: 12 of 21 responses; its ratio is its response share over its share of Wigan's residents aged 16+.
     const wardPeople = async (code: string) =>
@@ -243,7 +244,8 @@ describe.each(engines)('whose voice on %s', (engine) => {
     expect(rows.length).toBeGreaterThan(25);
     for (const row of rows) {
       const responses = row.responses ?? '';
-      if (responses === '' || responses === 'fewer than 5') continue;
+      // "hidden": at least 5, kept back so a smaller count cannot be worked out from the total.
+      if (responses === '' || responses === 'fewer than 5' || responses === 'hidden') continue;
       expect(Number(responses.replace(/,/g, '')), JSON.stringify(row)).toBeGreaterThanOrEqual(5);
     }
     const b = rows.find((row) => row.code === wards[2]!.code)!;

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
-import { stringify } from 'csv-stringify/sync';
+import { spreadsheetCsv } from '../../platform/data/csv.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
-import { fewerThan, shareOf, suppress, suppressBreakdown, type Shown } from '../../platform/statistics/suppression.ts';
+import { cellText, shareOf, suppress, suppressBreakdown, type Shown } from '../../platform/statistics/suppression.ts';
 import { responseIn, type VoiceArea } from './areas.ts';
 import type { Campaign, Question } from './campaigns.ts';
 import { demographics, type DemographicKey } from './vocabulary.ts';
@@ -55,9 +55,9 @@ export type Results = {
 };
 
 /** What a cell reads: the number, "fewer than 5", or "hidden" for a cell kept back only so a smaller one cannot be worked out. */
-function figure(shown: Shown, raw: number, threshold: number, base: Shown | null = null): Figure {
+function figure(shown: Shown, threshold: number, base: Shown | null = null): Figure {
   if (!shown.suppressed) return { value: shown.value, text: shown.value.toLocaleString('en-GB'), share: base ? shareOf(shown, base) : null };
-  return { value: null, text: raw < threshold ? fewerThan(threshold) : 'hidden', share: null };
+  return { value: null, text: cellText(shown, threshold), share: null };
 }
 
 function filterSql(campaign: Pick<Campaign, 'id'>, filter: Filter): SQL {
@@ -119,27 +119,27 @@ export async function campaignResults(db: Tx, campaign: Pick<Campaign, 'id'>, qu
       const mean = q.kind === 'scale' && !total.suppressed && sum > 0 ? counts.reduce((acc, c, i) => acc + c * Number(labels[i]), 0) / sum : null;
       const rows = labels.map((label, i) => ({
         label: q.kind === 'scale' ? scaleLabel(q, Number(label)) : label,
-        ...figure(cells[i]!, counts[i]!, threshold, total),
+        ...figure(cells[i]!, threshold, total),
       }));
-      return { ...base, answered: figure(total, sum, threshold), rows, mean };
+      return { ...base, answered: figure(total, threshold), rows, mean };
     }
     if (q.kind === 'multiple-choice') {
       // Each option is a count of its own (people may choose several), so each is hidden on its own.
       const rows = (q.options ?? []).map((label) => {
         const count = Number(chosen.find((c) => c.question_id === q.id && c.choice === label)?.n ?? 0);
-        return { label, ...figure(suppress(count, threshold), count, threshold, answeredShown) };
+        return { label, ...figure(suppress(count, threshold), threshold, answeredShown) };
       });
-      return { ...base, answered: figure(answeredShown, n, threshold), rows };
+      return { ...base, answered: figure(answeredShown, threshold), rows };
     }
-    return { ...base, answered: figure(answeredShown, n, threshold), rows: [] };
+    return { ...base, answered: figure(answeredShown, threshold), rows: [] };
   });
 
   const totalShown = suppress(Number(totalCount), threshold);
   return {
     threshold,
-    total: figure(totalShown, Number(totalCount), threshold),
+    total: figure(totalShown, threshold),
     questions: results,
-    themes: themed.map((t) => ({ label: t.name, ...figure(suppress(Number(t.n), threshold), Number(t.n), threshold, totalShown) })),
+    themes: themed.map((t) => ({ label: t.name, ...figure(suppress(Number(t.n), threshold), threshold, totalShown) })),
     secondary,
   };
 }
@@ -152,11 +152,9 @@ function scaleLabel(q: Pick<Question, 'scaleMin' | 'scaleMax' | 'scaleMinLabel' 
 
 /** A count on its own (responses to a published campaign, say), suppressed like any other. */
 export function shownCount(n: number, threshold: number): Figure {
-  return figure(suppress(n, threshold), n, threshold);
+  return figure(suppress(n, threshold), threshold);
 }
 
-/** A cell a spreadsheet would run as a formula gets an apostrophe before it. */
-const guard = (value: string) => (/^[=+\-@\t\r]/.test(value) ? `'${value}` : value);
 
 const percent = (share: number | null) => (share === null ? '' : `${Math.round(share * 100)}%`);
 
@@ -174,5 +172,5 @@ export function resultsCsv(campaign: Pick<Campaign, 'title' | 'sample'>, results
     for (const r of q.rows) rows.push([String(q.question.position), q.question.prompt, r.label, r.text, percent(r.share), '']);
   }
   for (const t of results.themes) rows.push(['', 'Theme', t.label, t.text, percent(t.share), '']);
-  return `\uFEFF${stringify(rows.map((r) => r.map(guard)), { header: true, columns, record_delimiter: '\r\n' })}`;
+  return spreadsheetCsv(columns, rows);
 }

@@ -28,6 +28,7 @@ import {
   untaggedCount,
   type ResponseForTagging,
 } from './themes.ts';
+import { compassFor } from './place-standard.ts';
 import { campaignKindLabels } from './vocabulary.ts';
 import { campaignOfOrganisation, campaignParams, campaignPath, formBody, orgParams, publicCampaignParams, publicSummaryPath, text, texts, type Form } from './web.ts';
 
@@ -352,8 +353,7 @@ export const themeRoutes: FastifyPluginAsync = async (root) => {
       campaign,
       kindLabel: campaignKindLabels[campaign.kind],
       results,
-      // The Place Standard compass (helper D's partial and function) goes here once it exists; until then none.
-      compass: null,
+      compass: campaign.kind === 'place-standard' ? await compassFor(db(), campaign, {}, threshold()) : null,
     });
   });
 };

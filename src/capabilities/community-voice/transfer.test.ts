@@ -11,7 +11,8 @@ import { setStatus, type Campaign, type Question } from './campaigns.ts';
 import { answerField, commentField, recordResponse } from './responses.ts';
 import { loadWiganPlaces, sampleCampaign } from './testing.ts';
 import { responseInputFromForm } from './response-form.ts';
-import { guardCell, templateColumns } from './transfer.ts';
+import { guardCell } from '../../platform/data/csv.ts';
+import { templateColumns } from './transfer.ts';
 
 /*
  * Sample data: "Proud of Pemberton" asks q1 free text, q2 choose one (with a comment), q3 a 1–5 scale and

@@ -2,11 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { stringify } from 'csv-stringify/sync';
 import { asc, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import type { Viewer } from '../../platform/auth/permissions.ts';
-import { ImportError, Problems, readRows } from '../../platform/data/csv.ts';
+import { ImportError, Problems, readRows, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { VoiceError, type Campaign, type Question } from './campaigns.ts';
 import { answerField, checkResponse, commentField, insertResponse, type CheckedResponse, type ResponseInput } from './responses.ts';
@@ -48,17 +47,8 @@ export function exportColumns(questions: Question[]): string[] {
   return ['id', answered!, 'channel', 'lsoa21', 'ward25', 'lad25', neighbourhood!, 'neighbourhood', ...rest, 'themes'];
 }
 
-/** A cell a spreadsheet would run as a formula (=, +, -, @, tab or carriage return first) gets an apostrophe first; plain numbers are left alone. */
-export const guardCell = (value: string) => (/^[=+\-@\t\r]/.test(value) && !/^[-+]?\d+(\.\d+)?$/.test(value) ? `'${value}` : value);
-/** Undoes guardCell, so an export imports as it was. */
-export const unguardCell = (value: string) => (/^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value);
 
-/** A UTF-8 byte-order mark first, so Excel reads accents and £ signs rightly. */
-export function csvText(columns: string[], rows: string[][]): string {
-  return `\uFEFF${stringify(rows.map((r) => r.map(guardCell)), { header: true, columns, record_delimiter: '\r\n' })}`;
-}
-
-export const templateCsv = (questions: Question[]) => csvText(templateColumns(questions), []);
+export const templateCsv = (questions: Question[]) => spreadsheetCsv(templateColumns(questions), []);
 
 // ---- Import --------------------------------------------------------------------------------------------------
 
@@ -272,5 +262,5 @@ export async function exportResponses(db: Tx, campaign: Campaign, questions: Que
     row.push(r.themes ?? '');
     return row;
   });
-  return { csv: csvText(exportColumns(questions), rows), rows: rows.length };
+  return { csv: spreadsheetCsv(exportColumns(questions), rows), rows: rows.length };
 }

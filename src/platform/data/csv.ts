@@ -1,6 +1,7 @@
 import { createReadStream } from 'node:fs';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
+import { stringify } from 'csv-stringify/sync';
 import readExcelFile from 'read-excel-file/node';
 
 /**
@@ -130,3 +131,17 @@ export function parseNumber(text: string | undefined): number | null | 'invalid'
 }
 
 export const gssPattern = { lsoa: /^E01\d{6}$/, ward: /^[EW]05\d{6}$/, lad: /^E0[6-9]\d{6}$/, ccg: /^E38\d{6}$/ } as const;
+
+/**
+ * A cell a spreadsheet would run as a formula (=, +, -, @, tab or carriage return first) gets an apostrophe
+ * before it, so an export cannot carry `=HYPERLINK(…)` into someone's spreadsheet; plain numbers are left alone.
+ */
+export const guardCell = (value: string) => (/^[=+\-@\t\r]/.test(value) && !/^[-+]?\d+(\.\d+)?$/.test(value) ? `'${value}` : value);
+
+/** Undoes guardCell when a file Patchwork exported is imported again. */
+export const unguardCell = (value: string) => (/^'[=+\-@\t\r]/.test(value) ? value.slice(1) : value);
+
+/** A CSV for spreadsheets: a UTF-8 byte-order mark first (so Excel reads accents and £ signs rightly), CRLF line ends, every cell guarded. */
+export function spreadsheetCsv(columns: string[], rows: string[][]): string {
+  return `\uFEFF${stringify(rows.map((r) => r.map(guardCell)), { header: true, columns, record_delimiter: '\r\n' })}`;
+}

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { shareOf, suppress, suppressBreakdown } from './suppression.ts';
+import { cellText, shareOf, suppress, suppressBreakdown } from './suppression.ts';
 
 const shown = (r: ReturnType<typeof suppressBreakdown>) => r.cells.map((c) => c.value);
 
@@ -40,6 +40,12 @@ describe('small-number suppression', () => {
 
   it('works at another threshold', () => {
     expect(shown(suppressBreakdown([9, 10, 30], 10))).toEqual([null, null, 30]);
+  });
+
+  it('says "hidden" for a cell kept back only to protect a smaller one, and "fewer than" for a small one', () => {
+    const r = suppressBreakdown([12, 30, 3, 7]);
+    expect(r.cells.map((c) => cellText(c))).toEqual(['12', '30', 'fewer than 5', 'hidden']);
+    expect(cellText(suppress(1234))).toBe('1,234');
   });
 
   it('gives a share only when both parts are shown', () => {

@@ -7,7 +7,8 @@
 
 export const defaultThreshold = 5;
 
-export type Shown = { value: number; suppressed: false } | { value: null; suppressed: true };
+/** A count as it may be shown; `secondary` marks a count of at least the threshold hidden only to protect a smaller one. */
+export type Shown = { value: number; suppressed: false } | { value: null; suppressed: true; secondary?: boolean };
 
 export function suppress(count: number, threshold = defaultThreshold): Shown {
   return count < threshold ? { value: null, suppressed: true } : { value: count, suppressed: false };
@@ -34,7 +35,19 @@ export function suppressBreakdown(counts: readonly number[], threshold = default
     });
     hidden[next] = true;
   }
-  return { cells: counts.map((c, i) => (hidden[i] ? { value: null, suppressed: true } : { value: c, suppressed: false })), total: { value: total, suppressed: false } };
+  return {
+    cells: counts.map((c, i) => (hidden[i] ? (c >= threshold ? { value: null, suppressed: true, secondary: true } : { value: null, suppressed: true }) : { value: c, suppressed: false })),
+    total: { value: total, suppressed: false },
+  };
+}
+
+/**
+ * What a cell reads: the number, "fewer than 5", or "hidden" for one kept back only so that a smaller one cannot
+ * be worked out (calling that "fewer than 5" would be untrue).
+ */
+export function cellText(shown: Shown, threshold = defaultThreshold): string {
+  if (!shown.suppressed) return shown.value.toLocaleString('en-GB');
+  return shown.secondary ? 'hidden' : fewerThan(threshold);
 }
 
 /** A share (0–1) that is shown only when both its count and its base are shown. */
