@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestDatabase, engines, type TestDatabase } from './support/engines.ts';
 import { Client, emailOf, seedPeople, startTestApp, visitors, type Visitor } from './support/app.ts';
 import { partnershipOrganisations, partnerships } from '../src/capabilities/partnerships/schema.ts';
+import { voiceCampaigns, voiceQuestions } from '../src/capabilities/community-voice/schema.ts';
 
 /**
  * The route permission matrix: what every kind of visitor gets from every route. A route added without
@@ -151,6 +152,52 @@ const expected: Record<string, Row> = {
   'GET /aims/:aimId': signedIn(302, 404),
   'GET /my-actions': signedIn(302, 200),
   'POST /my-actions/digest': signedIn(401, 303),
+  // Community voice, for a real open campaign of test-org that takes public answers (not published): viewers read,
+  // members capture, coordinators manage; anyone may answer it. A response or theme not there is 404 for those let in.
+  'GET /organisations/:slug/voice': orgRole('viewer', 302, 200),
+  'GET /organisations/:slug/voice/new': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/voice/new': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId': orgRole('viewer', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/status': orgRole('coordinator', 401, 400),
+  'POST /organisations/:slug/voice/:campaignId/publish': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId/questions/new': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/questions/new': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId/responses': orgRole('member', 302, 200),
+  'GET /organisations/:slug/voice/:campaignId/responses/:responseId': orgRole('member', 302, 404),
+  'GET /organisations/:slug/voice/:campaignId/contacts': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/contacts/:responseId/erase': orgRole('coordinator', 401, 404),
+  'GET /organisations/:slug/voice/:campaignId/capture': orgRole('member', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/capture': orgRole('member', 401, 400),
+  'POST /organisations/:slug/voice/:campaignId/sync': orgRole('member', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId/import': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/import': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId/template.csv': orgRole('viewer', 302, 200),
+  'GET /organisations/:slug/voice/:campaignId/responses.csv': orgRole('coordinator', 302, 200),
+  'GET /organisations/:slug/voice/themes': orgRole('viewer', 302, 200),
+  'POST /organisations/:slug/voice/themes': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/themes/:themeId/edit': orgRole('coordinator', 302, 404),
+  'POST /organisations/:slug/voice/themes/:themeId/edit': orgRole('coordinator', 401, 404),
+  'GET /organisations/:slug/voice/themes/:themeId/remove': orgRole('coordinator', 302, 404),
+  'POST /organisations/:slug/voice/themes/:themeId/remove': orgRole('coordinator', 401, 404),
+  'GET /organisations/:slug/voice/:campaignId/responses/:responseId/tag': orgRole('coordinator', 302, 404),
+  'POST /organisations/:slug/voice/:campaignId/responses/:responseId/tag': orgRole('coordinator', 401, 404),
+  'GET /organisations/:slug/voice/:campaignId/themes': orgRole('coordinator', 302, 200),
+  'POST /organisations/:slug/voice/:campaignId/themes/add': orgRole('coordinator', 401, 400),
+  'POST /organisations/:slug/voice/:campaignId/themes/tag': orgRole('coordinator', 401, 400),
+  'GET /organisations/:slug/voice/:campaignId/results': orgRole('viewer', 302, 200),
+  'GET /organisations/:slug/voice/:campaignId/results.csv': orgRole('viewer', 302, 200),
+  'GET /organisations/:slug/voice/:campaignId/representation': orgRole('viewer', 302, 200),
+  // The campaign names no district, so the download needs an area chosen (the page asks for one).
+  'GET /organisations/:slug/voice/:campaignId/representation.csv': orgRole('viewer', 302, 400),
+  // Not a Place Standard campaign: not there, for those let in.
+  'GET /organisations/:slug/voice/:campaignId/place-standard': orgRole('viewer', 302, 404),
+  'GET /have-your-say': everyone(200),
+  'GET /have-your-say/:campaignId': everyone(200),
+  'POST /have-your-say/:campaignId': everyone(400),
+  'GET /have-your-say/:campaignId/thanks': everyone(200),
+  // Public summaries: the list for everyone; an unpublished campaign's summary is not there.
+  'GET /voice': everyone(200),
+  'GET /voice/:campaignId': everyone(404),
   'GET /assets/:name': everyone(200),
   'GET /healthz': everyone(200),
   'GET /api/v1/openapi.json': everyone(200),
@@ -204,6 +251,11 @@ describe.each(engines)('route permissions on %s', (engine) => {
     const { organisationId } = await seedPeople(database);
     const [partnership] = await database.db.insert(partnerships).values({ name: 'Route matrix partnership (sample data)', leadOrganisationId: organisationId }).returning({ id: partnerships.id });
     await database.db.insert(partnershipOrganisations).values({ partnershipId: partnership!.id, organisationId });
+    const [campaign] = await database.db
+      .insert(voiceCampaigns)
+      .values({ organisationId, title: 'Route matrix campaign (sample data)', kind: 'listening', status: 'open', acceptsPublic: true, sample: true })
+      .returning({ id: voiceCampaigns.id });
+    await database.db.insert(voiceQuestions).values({ campaignId: campaign!.id, position: 1, kind: 'text', prompt: 'What should change?', required: true });
     // Many sign-ins come from one address here; the rate limit has its own test.
     app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
     for (const visitor of visitors) {
@@ -229,6 +281,9 @@ describe.each(engines)('route permissions on %s', (engine) => {
       mappingId: '00000000-0000-4000-8000-000000000000',
       serviceId: '00000000-0000-4000-8000-000000000000',
       partnershipId: partnership!.id,
+      campaignId: campaign!.id,
+      responseId: '00000000-0000-4000-8000-000000000000',
+      themeId: '00000000-0000-4000-8000-000000000000',
       priorityId: '00000000-0000-4000-8000-000000000000',
       actionId: '00000000-0000-4000-8000-000000000000',
       aimId: '00000000-0000-4000-8000-000000000000',
