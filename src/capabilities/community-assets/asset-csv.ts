@@ -1,8 +1,5 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { sql } from 'drizzle-orm';
-import { ImportError, readRows, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
+import { ImportError, readRows, readUpload, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
 import { ownServiceIds } from './oruk.ts';
 import { contactKinds, type AssetKind, type ServiceStatus } from './schema.ts';
@@ -367,33 +364,16 @@ export async function readAssetCsv(filePath: string, file: string): Promise<Impo
  * plain “CSV (Comma delimited)” saves, so £ signs and curly quotes survive.
  */
 export async function readAssetCsvBytes(bytes: Buffer, file: string): Promise<ImportPlan> {
-  const workbook = bytes[0] === 0x50 && bytes[1] === 0x4b;
-  let content = bytes;
-  if (!workbook) {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      content = Buffer.from(new TextDecoder('windows-1252').decode(bytes), 'utf8');
-    }
-  }
-  const dir = await mkdtemp(path.join(tmpdir(), 'patchwork-assets-'));
   try {
-    const saved = path.join(dir, workbook ? 'upload.xlsx' : 'upload.csv');
-    await writeFile(saved, content, { mode: 0o600 });
-    try {
-      return await readAssetCsv(saved, file);
-    } catch (error) {
-      // A file that cannot be read at all: said in the file's own name, not the temporary copy's.
-      if (!(error instanceof ImportError)) throw error;
-      const headline = error.message.split('\n')[0]!.split(saved).join(file);
-      throw new TransferError(
-        file,
-        error.problems.map((p) => ({ record: p.row, where: p.row ? `Row ${p.row}` : file, field: p.column === '(row)' ? '' : p.column, message: p.message.split(saved).join(file) })),
-        headline,
-      );
-    }
-  } finally {
-    await rm(dir, { recursive: true, force: true });
+    return await readUpload(bytes, file, (saved) => readAssetCsv(saved, file));
+  } catch (error) {
+    // A file that cannot be read at all.
+    if (!(error instanceof ImportError)) throw error;
+    throw new TransferError(
+      file,
+      error.problems.map((p) => ({ record: p.row, where: p.row ? `Row ${p.row}` : file, field: p.column === '(row)' ? '' : p.column, message: p.message })),
+      error.message.split('\n')[0]!,
+    );
   }
 }
 

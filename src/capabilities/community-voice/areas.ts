@@ -69,3 +69,23 @@ export async function wardsOf(db: Tx, lad25: string): Promise<{ code: string; na
         where a.vintage = 'ward25' order by a.name`,
   );
 }
+
+/**
+ * The choices for narrowing a campaign's results to an area: the whole campaign, its district, and the districts
+ * and wards its responses are in (a neighbourhood, asked for by its key, is kept as chosen).
+ */
+export async function areaChoices(db: Tx, campaign: { id: string; lad25: string | null }, chosen: VoiceArea | null, chosenKey: string): Promise<{ value: string; text: string; selected: boolean }[]> {
+  const places = await queryRows<{ kind: string; code: string; name: string }>(
+    db,
+    sql`select 'lad25' as kind, a.code, a.name from areas a where a.vintage = 'lad25' and a.code in (select lad25 from voice_responses where campaign_id = ${campaign.id} and lad25 is not null union select ${campaign.lad25 ?? ''})
+        union all
+        select 'ward25' as kind, a.code, a.name from areas a where a.vintage = 'ward25' and a.code in (select ward25 from voice_responses where campaign_id = ${campaign.id} and ward25 is not null)
+        order by 1, 3`,
+  );
+  const items = [
+    { value: '', text: 'The whole campaign', selected: !chosenKey },
+    ...places.map((p) => ({ value: `${p.kind}:${p.code}`, text: p.kind === 'lad25' ? `${p.name} (district)` : `${p.name} (ward)`, selected: `${p.kind}:${p.code}` === chosenKey })),
+  ];
+  if (chosen?.kind === 'neighbourhood') items.push({ value: chosenKey, text: `${chosen.name} (neighbourhood)`, selected: true });
+  return items;
+}

@@ -1,12 +1,10 @@
-import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
-import { queryRows } from '../../platform/db/database.ts';
 import { formProblems } from '../../platform/web/forms.ts';
 import { cellText } from '../../platform/statistics/suppression.ts';
-import { areaKey, resolveArea, type VoiceArea } from './areas.ts';
+import { areaChoices, areaKey, resolveArea, type VoiceArea } from './areas.ts';
 import { compassView, groupKeys, groupLabels, placeStandardResults, type GroupKey } from './place-standard.ts';
 import { campaignOfOrganisation, campaignPath } from './web.ts';
 
@@ -44,20 +42,8 @@ export const placeStandardRoutes: FastifyPluginAsync = async (root) => {
     const results = await placeStandardResults(db(), campaign, { area, group, compare }, threshold);
     const compass = compassView(results, `${campaign.title}${area ? ` in ${area.name}` : ''}`);
 
-    // The areas offered: the districts and wards this campaign's responses are in, and its own district.
-    const places = await queryRows<{ kind: string; code: string; name: string }>(
-      db(),
-      sql`select 'lad25' as kind, a.code, a.name from areas a where a.vintage = 'lad25' and a.code in (select lad25 from voice_responses where campaign_id = ${campaign.id} and lad25 is not null union select ${campaign.lad25 ?? ''})
-          union all
-          select 'ward25' as kind, a.code, a.name from areas a where a.vintage = 'ward25' and a.code in (select ward25 from voice_responses where campaign_id = ${campaign.id} and ward25 is not null)
-          order by 1, 3`,
-    );
     const chosenKey = area ? areaKey(area) : '';
-    const areaItems = [
-      { value: '', text: 'The whole campaign', selected: !chosenKey },
-      ...places.map((p) => ({ value: `${p.kind}:${p.code}`, text: p.kind === 'lad25' ? `${p.name} (district)` : `${p.name} (ward)`, selected: `${p.kind}:${p.code}` === chosenKey })),
-    ];
-    if (area?.kind === 'neighbourhood') areaItems.push({ value: chosenKey, text: `${area.name} (neighbourhood)`, selected: true });
+    const areaItems = await areaChoices(db(), campaign, area, chosenKey);
     const groupItems = [{ value: '', text: 'Do not split', selected: !group }, ...groupKeys.map((k) => ({ value: k, text: k === 'area' ? 'By ward' : `By ${groupLabels[k].toLowerCase()}`, selected: k === group }))];
 
     const distribution = results.overall.themes.map((t) => ({

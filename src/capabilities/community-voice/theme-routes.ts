@@ -5,9 +5,8 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, roleAtLeast, viewerOf } from '../../platform/auth/permissions.ts';
 import { organisations } from '../../platform/auth/schema.ts';
-import { queryRows } from '../../platform/db/database.ts';
 import { fieldError, formProblems, type FormErrors } from '../../platform/web/forms.ts';
-import { areaKey, resolveArea, type VoiceArea } from './areas.ts';
+import { areaChoices, areaKey, resolveArea, type VoiceArea } from './areas.ts';
 import { getCampaign, questionsOf, VoiceError, type Campaign } from './campaigns.ts';
 import { campaignResults, groupChoices, parseGroup, resultsCsv, shownCount, type Group } from './results.ts';
 import { voiceCampaigns } from './schema.ts';
@@ -281,19 +280,8 @@ export const themeRoutes: FastifyPluginAsync = async (root) => {
     const filters = await filtersOf(request, request.query);
     const questions = await questionsOf(db(), campaign.id);
     const results = filters.errors ? null : await campaignResults(db(), campaign, questions, filters, threshold());
-    const places = await queryRows<{ kind: string; code: string; name: string }>(
-      db(),
-      sql`select 'lad25' as kind, a.code, a.name from areas a where a.vintage = 'lad25' and a.code in (select lad25 from voice_responses where campaign_id = ${campaign.id} and lad25 is not null union select ${campaign.lad25 ?? ''})
-          union all
-          select 'ward25' as kind, a.code, a.name from areas a where a.vintage = 'ward25' and a.code in (select ward25 from voice_responses where campaign_id = ${campaign.id} and ward25 is not null)
-          order by 1, 3`,
-    );
     const chosenArea = filters.area ? areaKey(filters.area) : (request.query.area ?? '');
-    const areaItems = [
-      { value: '', text: 'The whole campaign', selected: !chosenArea },
-      ...places.map((p) => ({ value: `${p.kind}:${p.code}`, text: p.kind === 'lad25' ? `${p.name} (district)` : `${p.name} (ward)`, selected: `${p.kind}:${p.code}` === chosenArea })),
-    ];
-    if (filters.area?.kind === 'neighbourhood') areaItems.push({ value: chosenArea, text: `${filters.area.name} (neighbourhood)`, selected: true });
+    const areaItems = await areaChoices(db(), campaign, filters.area ?? null, chosenArea);
     const chosenGroup = request.query.group ?? '';
     const query = new URLSearchParams(Object.entries({ area: request.query.area ?? '', group: request.query.group ?? '' }).filter(([, v]) => v)).toString();
     return reply.page(

@@ -1,11 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { asc, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import type { Viewer } from '../../platform/auth/permissions.ts';
-import { ImportError, Problems, readRows, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
+import { ImportError, Problems, readRows, readUpload, spreadsheetCsv, unguardCell } from '../../platform/data/csv.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { VoiceError, type Campaign, type Question } from './campaigns.ts';
 import { answerField, checkResponse, commentField, insertResponse, type CheckedResponse, type ResponseInput } from './responses.ts';
@@ -74,30 +71,7 @@ type Row = { row: number; input: ResponseInput; areas: { lsoa21: string; ward25:
 export async function importResponses(db: Db, campaign: Campaign, questions: Question[], bytes: Buffer, file: string, viewer: Viewer, actor: Actor): Promise<{ rows: number; importId: string }> {
   // Paper forms are often typed up after the closing date, so only the campaign's status stops an import (as capture).
   if (campaign.status !== 'open') throw new VoiceError('This campaign is not open, so responses cannot be imported: a coordinator must open it first', 'file', 409);
-  const workbook = bytes[0] === 0x50 && bytes[1] === 0x4b;
-  let content = bytes;
-  if (!workbook) {
-    try {
-      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
-    } catch {
-      // Excel on Windows saves "CSV" as Windows-1252.
-      content = Buffer.from(new TextDecoder('windows-1252').decode(bytes), 'utf8');
-    }
-  }
-  const dir = await mkdtemp(path.join(tmpdir(), 'patchwork-voice-'));
-  const saved = path.join(dir, workbook ? 'upload.xlsx' : 'upload.csv');
-  let rows: Row[];
-  let problems: Problems;
-  try {
-    await writeFile(saved, content, { mode: 0o600 });
-    ({ rows, problems } = await readImportRows(saved, file, questions));
-  } catch (error) {
-    // Said in the file's own name, never the temporary copy's.
-    if (error instanceof ImportError) throw new ImportError(file, error.problems.map((p) => ({ ...p, message: p.message.split(saved).join(file) })), error.message.split('\n')[0]!.split(saved).join(file));
-    throw error;
-  } finally {
-    await rm(dir, { recursive: true, force: true });
-  }
+  const { rows, problems } = await readUpload(bytes, file, (saved) => readImportRows(saved, file, questions));
 
   const importId = randomUUID();
   await db.transaction(async (tx) => {

@@ -1,4 +1,7 @@
 import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { createGunzip } from 'node:zlib';
 import { parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
@@ -144,4 +147,33 @@ export const unguardCell = (value: string) => (/^'[=+\-@\t\r]/.test(value) ? val
 /** A CSV for spreadsheets: a UTF-8 byte-order mark first (so Excel reads accents and £ signs rightly), CRLF line ends, every cell guarded. */
 export function spreadsheetCsv(columns: string[], rows: string[][]): string {
   return `\uFEFF${stringify(rows.map((r) => r.map(guardCell)), { header: true, columns, record_delimiter: '\r\n' })}`;
+}
+
+/**
+ * Reads an uploaded file's bytes with `read` (which takes a path, as readRows does): an Excel workbook as it is,
+ * a CSV as UTF-8 or, failing that, Windows-1252 (what Excel on Windows saves as "CSV"). The bytes are written to a
+ * private temporary file, removed afterwards; an ImportError names the file as uploaded, not the temporary copy.
+ */
+export async function readUpload<T>(bytes: Buffer, file: string, read: (saved: string) => Promise<T>): Promise<T> {
+  const workbook = bytes[0] === 0x50 && bytes[1] === 0x4b;
+  let content = bytes;
+  if (!workbook) {
+    try {
+      new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    } catch {
+      content = Buffer.from(new TextDecoder('windows-1252').decode(bytes), 'utf8');
+    }
+  }
+  const dir = await mkdtemp(path.join(tmpdir(), 'patchwork-upload-'));
+  const saved = path.join(dir, workbook ? 'upload.xlsx' : 'upload.csv');
+  try {
+    await writeFile(saved, content, { mode: 0o600 });
+    return await read(saved);
+  } catch (error) {
+    if (!(error instanceof ImportError)) throw error;
+    const named = (text: string) => text.split(saved).join(file);
+    throw new ImportError(file, error.problems.map((p) => ({ ...p, message: named(p.message) })), named(error.message.split('\n')[0]!));
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
