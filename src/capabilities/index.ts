@@ -6,6 +6,7 @@ import { home } from './home/index.ts';
 import { indicators } from './indicators/index.ts';
 import { communityAssets } from './community-assets/index.ts';
 import { communityVoice } from './community-voice/index.ts';
+import { funds } from './funds/index.ts';
 import { compositeIndex } from './composite-index/index.ts';
 import { localData } from './local-data/index.ts';
 import { maps } from './maps/index.ts';
@@ -15,4 +16,4 @@ import { organisations } from './organisations/index.ts';
 import { partnershipsCapability } from './partnerships/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, funds, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

@@ -10,3 +10,4 @@ export * from '../../capabilities/neighbourhoods/schema.ts';
 export * from '../../capabilities/community-assets/schema.ts';
 export * from '../../capabilities/partnerships/schema.ts';
 export * from '../../capabilities/community-voice/schema.ts';
+export * from '../../capabilities/funds/schema.ts';
