@@ -8,24 +8,10 @@ import { getCampaign, type Campaign } from './campaigns.ts';
  * a campaign of another organisation is then simply not there (404), the same as one that does not exist.
  */
 
-export type Form = Record<string, unknown>;
-export const formBody = z.record(z.string(), z.unknown());
+export { formBody, text, texts, type Form } from '../../platform/web/forms.ts';
 export const orgParams = z.object({ slug: z.string().max(100) });
 export const campaignParams = z.object({ slug: z.string().max(100), campaignId: z.string().max(100) });
 export const publicCampaignParams = z.object({ campaignId: z.string().max(100) });
-
-/** A single text field as typed (the first if repeated); anything else counts as empty. */
-export const text = (form: Form, name: string): string => {
-  const v = form[name];
-  const one = Array.isArray(v) ? v[0] : v;
-  return typeof one === 'string' ? one : '';
-};
-
-/** Every value of a repeated field (checkboxes), as strings. */
-export const texts = (form: Form, name: string): string[] => {
-  const v = form[name];
-  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
-};
 
 /** The campaign named by `:campaignId`, if it belongs to the organisation the route's access rule loaded. */
 export async function campaignOfOrganisation(request: FastifyRequest): Promise<Campaign | null> {

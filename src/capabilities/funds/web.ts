@@ -9,27 +9,13 @@ import { fundRounds, funds } from './schema.ts';
  * another organisation is then simply not there (404).
  */
 
-export type Form = Record<string, unknown>;
-export const formBody = z.record(z.string(), z.unknown());
+export { formBody, text, texts, type Form } from '../../platform/web/forms.ts';
 export const orgParams = z.object({ slug: z.string().max(100) });
 export const fundParams = z.object({ slug: z.string().max(100), fundId: z.string().max(100) });
 export const roundParams = z.object({ slug: z.string().max(100), fundId: z.string().max(100), roundId: z.string().max(100) });
 export const publicRoundParams = z.object({ roundId: z.string().max(100) });
 
 export const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
-
-/** A single text field as typed (the first if repeated); anything else counts as empty. */
-export const text = (form: Form, name: string): string => {
-  const v = form[name];
-  const one = Array.isArray(v) ? v[0] : v;
-  return typeof one === 'string' ? one : '';
-};
-
-/** Every value of a repeated field (checkboxes), as strings. */
-export const texts = (form: Form, name: string): string[] => {
-  const v = form[name];
-  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
-};
 
 export type Fund = typeof funds.$inferSelect;
 export type Round = typeof fundRounds.$inferSelect;

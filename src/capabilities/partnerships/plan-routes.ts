@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, roleAtLeast, viewerOf, visibleTo, type Viewer } from '../../platform/auth/permissions.ts';
 import { memberships, organisations, users } from '../../platform/auth/schema.ts';
-import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
+import { fieldError, formBody, text, type Form, type FormErrors } from '../../platform/web/forms.ts';
 import { indicators } from '../indicators/schema.ts';
 import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
 import { logMailer, type Mailer } from './mailer.ts';
@@ -43,18 +43,9 @@ import { actionStatuses, evidenceKinds, partnershipOrganisations, priorities } f
  * in plan.ts; these routes only pass on which of the visitor's organisations they may edit for.
  */
 
-type Form = Record<string, unknown>;
-const formBody = z.record(z.string(), z.unknown());
 const partnershipParams = z.object({ partnershipId: z.string().max(100) });
 const priorityParams = z.object({ partnershipId: z.string().max(100), priorityId: z.string().max(100) });
 const actionParams = z.object({ partnershipId: z.string().max(100), actionId: z.string().max(100) });
-
-/** A single text field as typed (the first if repeated); anything else counts as empty. */
-const text = (form: Form, name: string): string => {
-  const v = form[name];
-  const one = Array.isArray(v) ? v[0] : v;
-  return typeof one === 'string' ? one : '';
-};
 
 /** A GOV.UK date input's three boxes as an ISO date; '' when all are empty, 'invalid' when they make no date. */
 export function dateFrom(form: Form, name: string): string {

@@ -1,4 +1,5 @@
 import type { FastifySchemaValidationError } from 'fastify/types/schema.js';
+import { z } from 'zod';
 
 /** GOV.UK error summary and per-field messages, built from a route's schema validation. */
 export type FormErrors = {
@@ -34,3 +35,20 @@ export function formProblems(): { errors: FormErrors; fail: Fail } {
   };
   return { errors, fail };
 }
+
+/** A posted HTML form, as @fastify/formbody gives it: a repeated field (checkboxes) is a list. */
+export type Form = Record<string, unknown>;
+export const formBody = z.record(z.string(), z.unknown());
+
+/** A single text field as typed (the first if repeated); anything else counts as empty. */
+export const text = (form: Form, name: string): string => {
+  const v = form[name];
+  const one = Array.isArray(v) ? v[0] : v;
+  return typeof one === 'string' ? one : '';
+};
+
+/** Every value of a repeated field (checkboxes), as strings. */
+export const texts = (form: Form, name: string): string[] => {
+  const v = form[name];
+  return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
+};
