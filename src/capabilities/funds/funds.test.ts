@@ -2,12 +2,11 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
 import { queryRows } from '../../platform/db/database.ts';
-import { Client, emailOf, useSeededApp, type Visitor } from '../../../tests/support/app.ts';
+import { Client, useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
-import { loadWiganPlaces } from '../community-voice/testing.ts';
 import { FundsError, getRound, nextPhase, phaseChoices, setPhase, shortlisted, submitProposal, type ProposalInput } from './rounds.ts';
 import { fundRounds, funds, proposals } from './schema.ts';
-import { insidePostcode, sampleFund, wardOfPostcode } from './testing.ts';
+import { insidePostcode, sampleFund, wardOfPostcode , fundsHarness } from './testing.ts';
 
 describe('the phases a round goes through', () => {
   it('skips voting when the panel decides, and offers only the next phase (or back from review)', () => {
@@ -23,20 +22,8 @@ describe('the phases a round goes through', () => {
 
 describe.each(engines)('funds and rounds on %s', (engine) => {
   const h = useSeededApp(engine);
-  let placesLoaded = false;
   const db = () => h.database.db;
-  const places = async () => {
-    if (!placesLoaded) {
-      await loadWiganPlaces(db());
-      placesLoaded = true;
-    }
-  };
-  const signedIn = async (who: Exclude<Visitor, 'anonymous'>) => {
-    await places();
-    const client = new Client(h.app);
-    expect((await client.signIn(emailOf(who))).statusCode).toBe(303);
-    return client;
-  };
+  const { places, signedIn } = fundsHarness(h);
   const audits = (action: string, objectId: string) => queryRows<{ details: Record<string, unknown> }>(db(), sql`select details from audit_events where action = ${action} and object_id = ${objectId} order by occurred_at`);
   const fundsNamed = (name: string) => db().select().from(funds).where(eq(funds.name, name));
   const proposal = (over: Partial<ProposalInput> = {}): ProposalInput => ({

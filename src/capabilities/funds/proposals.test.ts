@@ -2,14 +2,13 @@ import { eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../platform/audit/audit.ts';
 import { queryRows } from '../../platform/db/database.ts';
-import { Client, emailOf, useSeededApp, type Visitor } from '../../../tests/support/app.ts';
+import { Client, useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
-import { loadWiganPlaces } from '../community-voice/testing.ts';
 import { organisations } from '../../platform/auth/schema.ts';
 import { createNeighbourhood } from '../neighbourhoods/service.ts';
 import { cleanRegisteredNumber, createFund, createRound, decideProposal, getFund, FundsError, getRound, setPhase, submitProposal, type ProposalInput } from './rounds.ts';
 import { proposalDecisions, proposals } from './schema.ts';
-import { insidePostcode, outsidePostcode, sampleFund, wardOfPostcode } from './testing.ts';
+import { insidePostcode, outsidePostcode, sampleFund, wardOfPostcode , fundsHarness } from './testing.ts';
 
 describe('registered numbers', () => {
   it('reads charity and company numbers lightly, padding company numbers to 8 characters', () => {
@@ -24,20 +23,8 @@ describe('registered numbers', () => {
 
 describe.each(engines)('proposals and the panel on %s', (engine) => {
   const h = useSeededApp(engine);
-  let placesLoaded = false;
   const db = () => h.database.db;
-  const places = async () => {
-    if (!placesLoaded) {
-      await loadWiganPlaces(db());
-      placesLoaded = true;
-    }
-  };
-  const signedIn = async (who: Exclude<Visitor, 'anonymous'>) => {
-    await places();
-    const client = new Client(h.app);
-    expect((await client.signIn(emailOf(who))).statusCode).toBe(303);
-    return client;
-  };
+  const { places, signedIn } = fundsHarness(h);
   const proposalsOfRound = (roundId: string) => db().select().from(proposals).where(eq(proposals.roundId, roundId)).orderBy(proposals.number);
   const audits = (action: string, objectId: string) => queryRows<{ details: Record<string, unknown>; actor_label: string }>(db(), sql`select details, actor_label from audit_events where action = ${action} and object_id = ${objectId}`);
   const input = (ward: string, over: Partial<ProposalInput> = {}): ProposalInput => ({

@@ -1,4 +1,7 @@
 import { eq } from 'drizzle-orm';
+import type { FastifyInstance } from 'fastify';
+import { Client, emailOf, type Visitor } from '../../../tests/support/app.ts';
+import { loadWiganPlaces } from '../community-voice/testing.ts';
 import { cliActor } from '../../platform/audit/audit.ts';
 import type { Db } from '../../platform/db/database.ts';
 import { findPostcode } from '../geography/postcodes.ts';
@@ -63,4 +66,26 @@ export async function sampleFund(db: Db, organisationId: string, overrides: Samp
   );
   if (overrides.phase && overrides.phase !== 'draft') await db.update(fundRounds).set({ phase: overrides.phase }).where(eq(fundRounds.id, roundId));
   return { fund, round: (await getRound(db, roundId))! };
+}
+
+/**
+ * What the funds test files share inside a describe: Wigan's places loaded once, on first use, and a signed-in
+ * client for a kind of visitor (loading the places first, since every page needs them).
+ */
+export function fundsHarness(h: { database: { db: Db }; app: FastifyInstance }) {
+  let placesLoaded = false;
+  const places = async () => {
+    if (!placesLoaded) {
+      await loadWiganPlaces(h.database.db);
+      placesLoaded = true;
+    }
+  };
+  const signedIn = async (who: Exclude<Visitor, 'anonymous'>) => {
+    await places();
+    const client = new Client(h.app);
+    const response = await client.signIn(emailOf(who));
+    if (response.statusCode !== 303) throw new Error(`${who} could not sign in (${response.statusCode})`);
+    return client;
+  };
+  return { places, signedIn };
 }
