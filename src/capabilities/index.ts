@@ -14,6 +14,7 @@ import { need } from './need/index.ts';
 import { neighbourhoods } from './neighbourhoods/index.ts';
 import { organisations } from './organisations/index.ts';
 import { partnershipsCapability } from './partnerships/index.ts';
+import { supportingPeople } from './supporting-people/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, funds, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, funds, supportingPeople, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

@@ -1,8 +1,7 @@
-import { eq, sql } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
-import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
-import { locatePoints } from '../geography/locator.ts';
-import { findPostcode } from '../geography/postcodes.ts';
+import { type Db, type Tx } from '../../platform/db/database.ts';
+import { placePostcode } from '../geography/place-postcode.ts';
 import { neighbourhoods } from '../neighbourhoods/schema.ts';
 import type { Campaign, Question } from './campaigns.ts';
 import { voiceAnswers, voiceContacts, voiceResponses } from './schema.ts';
@@ -141,22 +140,12 @@ async function placeResponse(tx: Tx, input: ResponseInput, meta: Pick<ResponseMe
   const none: Placed = { locationSource: 'none', lsoa21: null, ward25: null, lad25: null, neighbourhoodId: null };
   const postcode = cleanText(input.postcode);
   if (postcode) {
-    const found = await findPostcode(tx, postcode);
-    if (!found.postcode) {
-      fail('postcode', found.message);
+    const placed = await placePostcode(tx, postcode);
+    if (!placed.ok) {
+      fail('postcode', placed.message);
       return none;
     }
-    const p = found.postcode;
-    let { lsoa21 } = p;
-    let ward25: string | null = null;
-    if (p.latitude !== null && p.longitude !== null) {
-      const [codes] = await locatePoints(tx, [{ lon: p.longitude, lat: p.latitude }], ['lsoa21', 'ward25'] as const);
-      lsoa21 = codes?.lsoa21 ?? lsoa21;
-      ward25 = codes?.ward25 ?? null;
-    }
-    ward25 ??= lsoa21 ? await lookup(tx, 'lsoa21', lsoa21, 'ward25') : null;
-    const lad25 = (ward25 ? await lookup(tx, 'ward25', ward25, 'lad25') : null) ?? (lsoa21 ? await lookup(tx, 'lsoa21', lsoa21, 'lad25') : null);
-    if (!lsoa21 && !ward25) fail('postcode', `${p.display} cannot be placed in a 2021 LSOA or 2025 ward with the boundaries loaded`);
+    const { lsoa21, ward25, lad25 } = placed.place;
     return { locationSource: 'postcode', lsoa21, ward25, lad25, neighbourhoodId: null };
   }
   if (input.neighbourhoodId) {
@@ -172,11 +161,6 @@ async function placeResponse(tx: Tx, input: ResponseInput, meta: Pick<ResponseMe
     return { ...none, locationSource: 'neighbourhood', neighbourhoodId: n.id };
   }
   return none;
-}
-
-async function lookup(tx: Tx, from: string, code: string, to: string): Promise<string | null> {
-  const [row] = await queryRows<{ code: string }>(tx, sql`select to_code as code from area_lookups where from_vintage = ${from} and from_code = ${code} and to_vintage = ${to} order by share desc nulls last, to_code limit 1`);
-  return row?.code ?? null;
 }
 
 /** Writes a checked response; inside the caller's transaction so an import is all-or-nothing. */

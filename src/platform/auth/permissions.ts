@@ -1,8 +1,10 @@
-import { and, eq, sql, type AnyColumn, type SQL } from 'drizzle-orm';
+import { and, eq, isNull, sql, type AnyColumn, type SQL } from 'drizzle-orm';
 import type { FastifyReply, FastifyRequest, RouteOptions } from 'fastify';
 import type { Tx } from '../db/database.ts';
 import { memberships, organisations, roles, type Role } from './schema.ts';
 import { partnershipOrganisations, partnerships } from '../../capabilities/partnerships/schema.ts';
+import { supportPeople, supportShares, supportTeamMembers, supportTeams } from '../../capabilities/supporting-people/schema.ts';
+import { actorOf, recordAudit } from '../audit/audit.ts';
 import type { SessionUser } from './sessions.ts';
 
 /**
@@ -20,7 +22,26 @@ export type Access =
   | { kind: 'signed-in' }
   | { kind: 'site-admin' }
   | { kind: 'organisation'; role: Role }
-  | { kind: 'partnership'; role: Role; lead?: boolean };
+  | { kind: 'partnership'; role: Role; lead?: boolean }
+  | { kind: 'support-worker' }
+  | { kind: 'support-team' }
+  | { kind: 'support-person'; level: SupportLevel };
+
+/**
+ * What may be done with a supported person's record. Their coordinator and the leads of their team may do all of it;
+ * a colleague it is shared with may read it while the share lasts. Nobody else (site administrators and organisation
+ * admins included) sees personal records at all.
+ */
+export type SupportLevel = 'read' | 'write' | 'manage';
+export type SupportBasis = 'coordinator' | 'team-lead' | 'shared';
+export type SupportContext = {
+  personId: string;
+  teamId: string;
+  organisationId: string;
+  /** Why this visitor may see the record: written to the audit log with every read. */
+  basis: SupportBasis;
+  share?: { id: string; purpose: string; endsOn: string };
+};
 
 export const access = {
   public: { kind: 'public' } as Access,
@@ -34,6 +55,12 @@ export const access = {
   partnership: (role: Role): Access => ({ kind: 'partnership', role }),
   /** People holding at least `role` in the partnership's lead organisation (and site admins): who runs it. */
   partnershipLead: (role: Role): Access => ({ kind: 'partnership', role, lead: true }),
+  /** Members of any support team (coordinators and leads): their caseload, and recording someone new. */
+  supportWorker: { kind: 'support-worker' } as Access,
+  /** Leads of the support team named by the route's `:teamId`. */
+  supportTeamLead: { kind: 'support-team' } as Access,
+  /** The supported person named by the route's `:personId`; see SupportLevel. Every GET is audited as a read. */
+  supportPerson: (level: SupportLevel): Access => ({ kind: 'support-person', level }),
 };
 
 export type PartnershipContext = {
@@ -54,7 +81,7 @@ export type OrganisationContext = {
 };
 
 export type Decision =
-  | { outcome: 'allow'; organisation?: OrganisationContext; partnership?: PartnershipContext }
+  | { outcome: 'allow'; organisation?: OrganisationContext; partnership?: PartnershipContext; support?: SupportContext }
   | { outcome: 'sign-in' }
   | { outcome: 'forbidden' }
   | { outcome: 'not-found' };
@@ -74,6 +101,7 @@ export async function decide(
   if (!user) return { outcome: 'sign-in' };
   if (rule.kind === 'signed-in') return { outcome: 'allow' };
   if (rule.kind === 'site-admin') return user.isSiteAdmin ? { outcome: 'allow' } : { outcome: 'forbidden' };
+  if (rule.kind === 'support-worker' || rule.kind === 'support-team' || rule.kind === 'support-person') return decideSupport(tx, rule, user, params);
 
   if (rule.kind === 'partnership') {
     const id = params.partnershipId;
@@ -111,6 +139,51 @@ export async function decide(
   return { outcome: 'forbidden' };
 }
 
+const isUuid = (id: string | undefined): id is string => !!id && /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/**
+ * Personal records. Site administrators get no exception here: running the installation is not a reason to read
+ * someone's support record. A record the visitor may not see is "not found", so its existence is not confirmed.
+ */
+async function decideSupport(tx: Tx, rule: Extract<Access, { kind: 'support-worker' | 'support-team' | 'support-person' }>, user: SessionUser, params: Record<string, string | undefined>): Promise<Decision> {
+  if (rule.kind === 'support-worker') {
+    const [member] = await tx.select({ teamId: supportTeamMembers.teamId }).from(supportTeamMembers).where(eq(supportTeamMembers.userId, user.id)).limit(1);
+    return member ? { outcome: 'allow' } : { outcome: 'forbidden' };
+  }
+  if (rule.kind === 'support-team') {
+    if (!isUuid(params.teamId)) return { outcome: 'not-found' };
+    const [member] = await tx
+      .select({ role: supportTeamMembers.role })
+      .from(supportTeamMembers)
+      .where(and(eq(supportTeamMembers.teamId, params.teamId), eq(supportTeamMembers.userId, user.id)));
+    if (member?.role === 'lead') return { outcome: 'allow' };
+    return member ? { outcome: 'forbidden' } : { outcome: 'not-found' };
+  }
+  if (!isUuid(params.personId)) return { outcome: 'not-found' };
+  const [person] = await tx
+    .select({ id: supportPeople.id, teamId: supportPeople.teamId, coordinatorUserId: supportPeople.coordinatorUserId, organisationId: supportTeams.organisationId, anonymisedAt: supportPeople.anonymisedAt })
+    .from(supportPeople)
+    .innerJoin(supportTeams, eq(supportTeams.id, supportPeople.teamId))
+    .where(eq(supportPeople.id, params.personId));
+  // Once erased under retention there is nothing personal left to show.
+  if (!person || person.anonymisedAt) return { outcome: 'not-found' };
+  const [member] = await tx
+    .select({ role: supportTeamMembers.role })
+    .from(supportTeamMembers)
+    .where(and(eq(supportTeamMembers.teamId, person.teamId), eq(supportTeamMembers.userId, user.id)));
+  const base = { personId: person.id, teamId: person.teamId, organisationId: person.organisationId };
+  if (member?.role === 'lead') return { outcome: 'allow', support: { ...base, basis: 'team-lead' } };
+  // A coordinator who has left the team no longer sees its people, even ones still assigned to them.
+  if (member && person.coordinatorUserId === user.id) return { outcome: 'allow', support: { ...base, basis: 'coordinator' } };
+  const [share] = await tx
+    .select({ id: supportShares.id, purpose: supportShares.purpose, endsOn: supportShares.endsOn })
+    .from(supportShares)
+    .where(and(eq(supportShares.personId, person.id), eq(supportShares.sharedWithUserId, user.id), isNull(supportShares.revokedAt), sql`${supportShares.startsOn} <= current_date`, sql`${supportShares.endsOn} >= current_date`))
+    .limit(1);
+  if (share) return rule.level === 'read' ? { outcome: 'allow', support: { ...base, basis: 'shared', share } } : { outcome: 'forbidden' };
+  return { outcome: 'not-found' };
+}
+
 export class AccessDenied extends Error {
   constructor(
     public readonly statusCode: 401 | 403 | 404,
@@ -145,6 +218,12 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply): P
     case 'allow':
       request.organisation = decision.organisation ?? null;
       request.partnership = decision.partnership ?? null;
+      request.support = decision.support ?? null;
+      if (rule.kind === 'support-worker' || rule.kind === 'support-team' || rule.kind === 'support-person') {
+        // Personal data: never kept by a browser, a proxy or the page cache.
+        reply.header('cache-control', 'no-store');
+      }
+      if (decision.support && request.method === 'GET') await auditSupportRead(request, decision.support);
       return;
     case 'sign-in':
       if (isApiRequest(request) || request.method !== 'GET') throw new AccessDenied(401, 'Sign in to do this');
@@ -154,6 +233,18 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply): P
     case 'not-found':
       throw new AccessDenied(404, 'Page not found');
   }
+}
+
+/** Every read of a personal record, with who (the actor), when, and why (the basis, and a share's purpose). */
+async function auditSupportRead(request: FastifyRequest, support: SupportContext): Promise<void> {
+  await recordAudit(request.server.database.db, {
+    actor: actorOf(request),
+    action: 'support.person.read',
+    objectType: 'support-person',
+    objectId: support.personId,
+    organisationId: support.organisationId,
+    details: { basis: support.basis, page: request.routeOptions.url, ...(support.share ? { shareId: support.share.id, purpose: support.share.purpose } : {}) },
+  });
 }
 
 export function isApiRequest(request: FastifyRequest): boolean {

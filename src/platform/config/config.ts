@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { parseKey } from '../crypto/envelope.ts';
 
 /**
  * Every setting Patchwork reads from the environment, validated once at start so a typo fails loudly
@@ -37,6 +38,14 @@ const envSchema = z.object({
     .min(3, 'must be at least 3: smaller groups could identify people')
     .max(100, 'must be 100 or less')
     .default(5),
+  PATCHWORK_DATA_KEY: z.string().min(1).optional(),
+  PATCHWORK_RETIRED_DATA_KEYS: z.string().min(1).optional(),
+  PATCHWORK_SUPPORT_RETENTION_MONTHS: z.coerce
+    .number({ message: 'must be a number' })
+    .int('must be a whole number of months')
+    .min(1, 'must be at least 1')
+    .max(1200, 'must be 1200 months or fewer')
+    .default(36),
   PATCHWORK_BASEMAP_URL: z
     .string()
     .regex(/^https:\/\/[^/\s]+\/\S*\{z\}\S*\{x\}\S*\{y\}\S*$/, 'must be an https:// raster tile address with {z}, {x} and {y} in it, such as https://tiles.example.org/{z}/{x}/{y}.png')
@@ -59,6 +68,12 @@ export type Config = {
   signInRateLimit: number;
   /** Published and exported breakdowns never show a count below this (small-number suppression). */
   suppressionThreshold: number;
+  /** Wraps the data keys that protect personal data at rest (see platform/crypto/envelope.ts); made under dataDir when not given, outside production. */
+  dataKey: string | undefined;
+  /** Earlier data keys, still able to unwrap until `patchwork keys rotate` has re-wrapped everything. */
+  retiredDataKeys: string[];
+  /** Support records closed longer than this are flagged for erasure. */
+  supportRetentionMonths: number;
   /** An optional raster basemap under the maps; the product works without one. */
   basemap: { url: string; origin: string; attribution: string } | undefined;
 };
@@ -83,12 +98,22 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         const name = String(issue.path[0] ?? 'environment');
         const value = env[name];
         // Never echo a secret back into logs.
-        const shown = value === undefined || name === 'SECRET_KEY' || name === 'DATABASE_URL' ? '' : ` (it is "${value}")`;
+        const shown = value === undefined || ['SECRET_KEY', 'DATABASE_URL', 'PATCHWORK_DATA_KEY', 'PATCHWORK_RETIRED_DATA_KEYS'].includes(name) ? '' : ` (it is "${value}")`;
         return `${name} ${issue.message}${shown}`;
       }),
     );
   }
   const e = parsed.data;
+  const keyProblems: string[] = [];
+  for (const [name, value] of [['PATCHWORK_DATA_KEY', e.PATCHWORK_DATA_KEY], ...(e.PATCHWORK_RETIRED_DATA_KEYS ?? '').split(',').filter((k) => k.trim()).map((k, i) => [`PATCHWORK_RETIRED_DATA_KEYS (key ${i + 1})`, k])] as const) {
+    if (!value) continue;
+    try {
+      parseKey(value, name);
+    } catch (error) {
+      keyProblems.push((error as Error).message);
+    }
+  }
+  if (keyProblems.length) throw new ConfigError(keyProblems);
   if (e.PATCHWORK_BASEMAP_URL && !e.PATCHWORK_BASEMAP_ATTRIBUTION) {
     // A tile service's licence nearly always requires credit on the map.
     throw new ConfigError(['PATCHWORK_BASEMAP_ATTRIBUTION must be set when PATCHWORK_BASEMAP_URL is: the credit the basemap’s licence asks for, such as “© OpenStreetMap contributors”']);
@@ -104,6 +129,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     signInRateLimit: e.SIGN_IN_RATE_LIMIT,
     secretKey: e.SECRET_KEY,
     suppressionThreshold: e.PATCHWORK_SUPPRESSION_THRESHOLD,
+    dataKey: e.PATCHWORK_DATA_KEY,
+    retiredDataKeys: (e.PATCHWORK_RETIRED_DATA_KEYS ?? '').split(',').map((k) => k.trim()).filter(Boolean),
+    supportRetentionMonths: e.PATCHWORK_SUPPORT_RETENTION_MONTHS,
     basemap: e.PATCHWORK_BASEMAP_URL ? { url: e.PATCHWORK_BASEMAP_URL, origin: new URL(e.PATCHWORK_BASEMAP_URL.replace(/[{}]/g, '')).origin, attribution: e.PATCHWORK_BASEMAP_ATTRIBUTION! } : undefined,
   };
 }

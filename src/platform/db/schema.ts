@@ -11,3 +11,4 @@ export * from '../../capabilities/community-assets/schema.ts';
 export * from '../../capabilities/partnerships/schema.ts';
 export * from '../../capabilities/community-voice/schema.ts';
 export * from '../../capabilities/funds/schema.ts';
+export * from '../../capabilities/supporting-people/schema.ts';

@@ -18,10 +18,11 @@ import type nunjucks from 'nunjucks';
 import { z } from 'zod';
 import { sql } from 'drizzle-orm';
 import { capabilities } from '../../capabilities/index.ts';
-import { authorize, requireAccessDecision, access, type Access, type OrganisationContext, type PartnershipContext } from '../auth/permissions.ts';
+import { authorize, requireAccessDecision, access, type Access, type OrganisationContext, type PartnershipContext, type SupportContext } from '../auth/permissions.ts';
 import { findSession, sessionCookieName, type Session, type SessionUser } from '../auth/sessions.ts';
 import type { Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
+import { resolveKeyring, type Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import { buildAssets } from './assets.ts';
 import { registerErrorHandling } from './errors.ts';
@@ -36,6 +37,8 @@ declare module 'fastify' {
     /** Every route as registered, for the route permission test and the docs. */
     routeList: { method: string; url: string }[];
     pageCache: PageCache;
+    /** Unwraps the data keys that protect personal data at rest. */
+    keyring: Keyring;
   }
   interface FastifyRequest {
     session: Session | null;
@@ -44,6 +47,8 @@ declare module 'fastify' {
     organisation: OrganisationContext | null;
     /** Set by the permission check on partnership-scoped routes. */
     partnership: PartnershipContext | null;
+    /** Set by the permission check on a supported person's routes: whose record, and on what basis. */
+    support: SupportContext | null;
   }
   interface FastifyReply {
     /** Render a page inside the layout, with the visitor, CSRF token and any flash message. */
@@ -81,11 +86,13 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   const assets = await buildAssets(path.join(config.dataDir, 'cache'));
   app.decorate('config', config);
   app.decorate('database', database);
+  app.decorate('keyring', await resolveKeyring(config));
   app.decorate('views', createViews(assets.urls, { basemap: config.basemap }));
   app.decorateRequest('session', null);
   app.decorateRequest('user', null);
   app.decorateRequest('organisation', null);
   app.decorateRequest('partnership', null);
+  app.decorateRequest('support', null);
 
   // Registered first, so that no route (including the plugins' own) escapes the access rule check.
   const routeList: { method: string; url: string }[] = [];

@@ -1,0 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
+
+// Placeholder until this part is built.
+export const insightRoutes: FastifyPluginAsync = async () => {};
