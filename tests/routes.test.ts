@@ -4,6 +4,8 @@ import { createTestDatabase, engines, type TestDatabase } from './support/engine
 import { Client, emailOf, seedPeople, startTestApp, visitors, type Visitor } from './support/app.ts';
 import { partnershipOrganisations, partnerships } from '../src/capabilities/partnerships/schema.ts';
 import { voiceCampaigns, voiceQuestions } from '../src/capabilities/community-voice/schema.ts';
+import { supportTeamMembers, supportTeams } from '../src/capabilities/supporting-people/schema.ts';
+import { samplePerson } from '../src/capabilities/supporting-people/testing.ts';
 
 /**
  * The route permission matrix: what every kind of visitor gets from every route. A route added without
@@ -22,6 +24,8 @@ const orgRole = (least: Visitor, anonymous: number, allowed: number): Row => {
   for (const role of order.slice(order.indexOf(least))) row[role] = allowed;
   return row;
 };
+/** A supported person's record: only their coordinator (coordinator@ here) gets `allowed`; everyone else is told it is not there. */
+const supportRecord = (anonymous: number, allowed: number): Row => ({ ...everyone(404), anonymous, coordinator: allowed });
 const siteAdmin = (anonymous: number, allowed: number): Row => ({ ...everyone(403), anonymous, 'site-admin': allowed });
 
 const expected: Record<string, Row> = {
@@ -281,6 +285,63 @@ const expected: Record<string, Row> = {
   'GET /api/v1/composite-indexes/:indexId': everyone(404),
   'GET /api/v1/neighbourhoods': everyone(200),
   'GET /api/v1/neighbourhoods/:neighbourhoodId': everyone(404),
+  // Supporting people: personal records follow support-team membership, not organisation role. Here coordinator@ is
+  // the sample person's coordinator in a team (and no team's lead); nobody else — admins included — is told the
+  // record exists. Team pages are for the team's leads. Organisation admins set teams up; partnership members see
+  // suppressed counts only. (The full matrix, with leads, other teams and shared colleagues: supporting-people/
+  // records-matrix.test.ts.)
+  'GET /support': { ...orgRole('coordinator', 302, 403), coordinator: 200, admin: 403 },
+  'GET /support/people/new': { ...orgRole('coordinator', 302, 403), coordinator: 200, admin: 403 },
+  'POST /support/people/new': { ...orgRole('coordinator', 401, 403), coordinator: 400, admin: 403 },
+  'GET /support/teams/:teamId': { ...everyone(404), anonymous: 302, coordinator: 403 },
+  'GET /support/teams/:teamId/retention': { ...everyone(404), anonymous: 302, coordinator: 403 },
+  'POST /support/teams/:teamId/retention/:personId/keep': { ...everyone(404), anonymous: 401, coordinator: 403 },
+  'GET /support/people/:personId': supportRecord(302, 200),
+  'GET /support/people/:personId/edit': supportRecord(302, 200),
+  'POST /support/people/:personId/edit': supportRecord(401, 400),
+  'GET /support/people/:personId/introductions/new': supportRecord(302, 200),
+  'POST /support/people/:personId/introductions/new': supportRecord(401, 400),
+  'GET /support/people/:personId/close': supportRecord(302, 200),
+  'POST /support/people/:personId/close': supportRecord(401, 400),
+  // Reopening a record that is open changes nothing and says so.
+  'POST /support/people/:personId/reopen': supportRecord(401, 303),
+  // Changing the coordinator is for the team's leads only.
+  'GET /support/people/:personId/coordinator': supportRecord(302, 403),
+  'POST /support/people/:personId/coordinator': supportRecord(401, 403),
+  'GET /support/people/:personId/conversations': supportRecord(302, 200),
+  'GET /support/people/:personId/conversations/new': supportRecord(302, 200),
+  'POST /support/people/:personId/conversations': supportRecord(401, 400),
+  // A step, goal, connection or share that is not the person's: not found, whoever asks.
+  'POST /support/people/:personId/next-steps/:stepId/done': supportRecord(401, 404),
+  'GET /support/people/:personId/goals/new': supportRecord(302, 200),
+  'POST /support/people/:personId/goals': supportRecord(401, 400),
+  'GET /support/people/:personId/goals/:goalId/progress': supportRecord(302, 404),
+  'POST /support/people/:personId/goals/:goalId/progress': supportRecord(401, 404),
+  'GET /support/people/:personId/goals/:goalId/status': supportRecord(302, 404),
+  'POST /support/people/:personId/goals/:goalId/status': supportRecord(401, 404),
+  'GET /support/people/:personId/connections': supportRecord(302, 200),
+  'GET /support/people/:personId/connections/new': supportRecord(302, 200),
+  'POST /support/people/:personId/connections': supportRecord(401, 400),
+  'GET /support/people/:personId/connections/:connectionId/outcome': supportRecord(302, 404),
+  'POST /support/people/:personId/connections/:connectionId/outcome': supportRecord(401, 404),
+  'GET /support/people/:personId/wellbeing': supportRecord(302, 200),
+  'GET /support/people/:personId/wellbeing/new': supportRecord(302, 200),
+  'POST /support/people/:personId/wellbeing/new': supportRecord(401, 400),
+  'GET /support/people/:personId/privacy': supportRecord(302, 200),
+  'POST /support/people/:personId/shares': supportRecord(401, 400),
+  'POST /support/people/:personId/shares/:shareId/revoke': supportRecord(401, 404),
+  'GET /support/people/:personId/access': supportRecord(302, 200),
+  'GET /support/people/:personId/export': supportRecord(302, 200),
+  'GET /support/people/:personId/export.json': supportRecord(302, 200),
+  'GET /support/people/:personId/erase': supportRecord(302, 200),
+  'POST /support/people/:personId/erase': supportRecord(401, 400),
+  'GET /organisations/:slug/support-teams': orgRole('admin', 302, 200),
+  'POST /organisations/:slug/support-teams': orgRole('admin', 401, 400),
+  'GET /organisations/:slug/support-teams/:teamId': orgRole('admin', 302, 200),
+  'POST /organisations/:slug/support-teams/:teamId/members': orgRole('admin', 401, 400),
+  'POST /organisations/:slug/support-teams/:teamId/members/:userId/remove': orgRole('admin', 401, 404),
+  'GET /partnerships/:partnershipId/support': orgRole('viewer', 302, 200),
+  'GET /partnerships/:partnershipId/support.csv': orgRole('viewer', 302, 200),
   'GET /admin/audit': siteAdmin(302, 200),
   // Last: it ends the session the other rows use.
   'POST /sign-out': everyone(303),
@@ -294,7 +355,7 @@ describe.each(engines)('route permissions on %s', (engine) => {
 
   beforeAll(async () => {
     database = await createTestDatabase(engine);
-    const { organisationId } = await seedPeople(database);
+    const { organisationId, userIds } = await seedPeople(database);
     const [partnership] = await database.db.insert(partnerships).values({ name: 'Route matrix partnership (sample data)', leadOrganisationId: organisationId }).returning({ id: partnerships.id });
     await database.db.insert(partnershipOrganisations).values({ partnershipId: partnership!.id, organisationId });
     const [campaign] = await database.db
@@ -304,6 +365,9 @@ describe.each(engines)('route permissions on %s', (engine) => {
     await database.db.insert(voiceQuestions).values({ campaignId: campaign!.id, position: 1, kind: 'text', prompt: 'What should change?', required: true });
     // Many sign-ins come from one address here; the rate limit has its own test.
     app = await startTestApp(database, { SIGN_IN_RATE_LIMIT: '1000' });
+    const [team] = await database.db.insert(supportTeams).values({ organisationId, name: 'Route matrix team' }).returning({ id: supportTeams.id });
+    await database.db.insert(supportTeamMembers).values({ teamId: team!.id, userId: userIds.coordinator!, role: 'coordinator' });
+    const personId = await samplePerson(database.db, app.keyring, team!.id, userIds.coordinator!);
     for (const visitor of visitors) {
       clients[visitor] = new Client(app);
       // The sign-in page gives an anonymous visitor a CSRF token, so its refusals below are about permission.
@@ -340,6 +404,12 @@ describe.each(engines)('route permissions on %s', (engine) => {
       aimId: '00000000-0000-4000-8000-000000000000',
       meetingId: '00000000-0000-4000-8000-000000000000',
       suggestionId: '00000000-0000-4000-8000-000000000000',
+      personId,
+      teamId: team!.id,
+      stepId: '00000000-0000-4000-8000-000000000000',
+      goalId: '00000000-0000-4000-8000-000000000000',
+      connectionId: '00000000-0000-4000-8000-000000000000',
+      shareId: '00000000-0000-4000-8000-000000000000',
       z: '0',
       x: '0',
       y: '0',

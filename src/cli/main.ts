@@ -20,6 +20,9 @@ import { bundledDataLoaded, loadBundledData } from '../capabilities/indicators/b
 import { generateSampleServices } from '../capabilities/community-assets/sample.ts';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../platform/db/database.ts';
+import { KeyError, resolveKeyring } from '../platform/crypto/envelope.ts';
+import { eraseFlagged, flagForRetention } from '../capabilities/supporting-people/retention.ts';
+import { rotateDataKeys } from '../capabilities/supporting-people/key-rotation.ts';
 
 /** A failure the person at the terminal can act on: printed without a stack trace. */
 class CliError extends Error {}
@@ -294,6 +297,39 @@ db.command('restore')
       const counts = await restoreDatabase(database, options.in, cliActor);
       const rows = Object.values(counts).reduce((a, b) => a + b, 0);
       console.log(`Restored ${Object.keys(counts).length} tables (${rows} rows) into ${database.engine} (${database.location}).`);
+    });
+  });
+
+const supportCommand = program.command('support').description('supporting people: personal records kept by support teams');
+supportCommand
+  .command('retention')
+  .description('flag records closed longer than PATCHWORK_SUPPORT_RETENTION_MONTHS; with --erase, then anonymise every flagged record')
+  .option('--erase', 'anonymise the flagged records (their personal data is deleted; counts for aggregates stay)')
+  .action(async (options: { erase?: boolean }) => {
+    const config = loadConfig();
+    await withDatabase(async (database) => {
+      const { flagged, waiting } = await flagForRetention(database.db, config.supportRetentionMonths);
+      console.log(`Flagged ${flagged} more record${flagged === 1 ? '' : 's'} closed over ${config.supportRetentionMonths} months ago; ${waiting} flagged in all, waiting to be anonymised.`);
+      if (options.erase) {
+        const { anonymised } = await eraseFlagged(database.db, cliActor);
+        console.log(`Anonymised ${anonymised} record${anonymised === 1 ? '' : 's'}: personal data deleted and data keys destroyed; counts for aggregates kept.`);
+      } else if (waiting) console.log('Team leads can see them at /support/teams/<team>/retention. Run with --erase to anonymise them.');
+    });
+  });
+
+const keys = program.command('keys').description('the key that protects personal data at rest (PATCHWORK_DATA_KEY)');
+keys
+  .command('rotate')
+  .description('re-wrap every data key with PATCHWORK_DATA_KEY; put the old key in PATCHWORK_RETIRED_DATA_KEYS while this runs')
+  .action(async () => {
+    const config = loadConfig();
+    const asCliError = (error: unknown) => {
+      throw error instanceof KeyError ? new CliError(error.message) : error;
+    };
+    const keyring = await resolveKeyring(config).catch(asCliError);
+    await withDatabase(async (database) => {
+      const r = await rotateDataKeys(database.db, keyring, cliActor).catch(asCliError);
+      console.log(`Re-wrapped ${r.rewrapped} data key${r.rewrapped === 1 ? '' : 's'} with key ${keyring.current.id} (${r.alreadyCurrent} already used it). Once done, the retired key can be removed from PATCHWORK_RETIRED_DATA_KEYS.`);
     });
   });
 

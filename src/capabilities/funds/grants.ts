@@ -8,6 +8,7 @@ import { locatePoints } from '../geography/locator.ts';
 import { formatPence, parsePounds } from './money.ts';
 import { fundRounds, funds, grantReports, grants, proposals } from './schema.ts';
 import type { Fund, Round } from './web.ts';
+import { dateFromBoxes, longDate, todayInEngland as todayInUk } from '../../platform/web/dates.ts';
 
 /**
  * The grants register: grants recorded by hand or awarded from a round's funded proposals, and the progress and
@@ -91,29 +92,8 @@ export function recipientKindOf(grant: Pick<Grant, 'recipientOrgId' | 'recipient
 
 /** The name anyone outside the organisation may see. */
 export const publicRecipientName = (grant: Pick<Grant, 'recipientIsIndividual' | 'recipientName'>) => (grant.recipientIsIndividual ? individualName : grant.recipientName);
-
-/** Today's date in the UK, as YYYY-MM-DD: award and report dates are UK calendar days. */
-export function todayInUk(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
-
-/** "3 April 2026" */
-export function longDate(iso: string | null): string {
-  if (!iso) return '';
-  const d = new Date(`${iso.slice(0, 10)}T12:00:00Z`);
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(d);
-}
-
-/** A GOV.UK date input's three boxes as an ISO date; null when all are empty, 'invalid' when they make no date. */
-export function dateFromBoxes(day: string, month: string, year: string): string | null | 'invalid' {
-  [day, month, year] = [day.trim(), month.trim(), year.trim()];
-  if (!day && !month && !year) return null;
-  if (!/^\d{1,2}$/.test(day) || !/^\d{1,2}$/.test(month) || !/^\d{4}$/.test(year)) return 'invalid';
-  const iso = `${year}-${month.padStart(2, '0')}-${day.padStart(2, '0')}`;
-  // Date accepts 31 February by rolling it over, so the date must survive a round trip.
-  const parsed = new Date(`${iso}T00:00:00Z`);
-  return Number.isNaN(parsed.getTime()) || parsed.toISOString().slice(0, 10) !== iso ? 'invalid' : iso;
-}
+// Kept under the names funds' files already use.
+export { dateFromBoxes, longDate, todayInUk };
 
 async function areaExists(tx: Tx, vintage: string, code: string): Promise<boolean> {
   const [row] = await queryRows<{ n: number }>(tx, sql`select count(*)::int as n from areas where vintage = ${vintage} and code = ${code}`);

@@ -10,6 +10,7 @@ import { positionsIn } from '../composite-index/service.ts';
 import { findLocalIndicator, localDataForArea, valuesForAreas, visibleLocalIndicators, type AreaValue, type LocalIndicator } from '../local-data/service.ts';
 import { mapView } from '../maps/view.ts';
 import { residentsSaid } from '../community-voice/profile.ts';
+import { peopleSupported } from '../supporting-people/profile.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf, type ProfileExtras } from './pdf.ts';
 import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type Profile, type MemberTable, type TableState, type Then } from './service.ts';
@@ -278,6 +279,8 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       indexPositions,
       // Published community voice campaigns with responses here (wards and districts: responses keep 2025 codes).
       residents: area.level === 'lsoa' ? null : await residentsSaid(db(), { kind: area.level === 'lad' ? 'lad25' : 'ward25', code: area.code, name: area.name }, app.config.suppressionThreshold),
+      // Suppressed counts of people supported here: only for signed-in members of an organisation, never cached.
+      supported: area.level === 'lsoa' ? null : await peopleSupported(db(), viewer, { kind: area.level === 'lad' ? 'lad25' : 'ward25', code: area.code, name: area.name }, app.config.suppressionThreshold),
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }, table ? { property: table.level === 'lsoa' ? 'code' : 'ward', label: levelNames[table.level][1], rows: applyState(table, query) } : undefined),

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { residentsSaid } from '../community-voice/profile.ts';
+import { peopleSupported } from '../supporting-people/profile.ts';
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -373,6 +374,8 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         indexPositions: await neighbourhoodIndexPositions(db(), viewer, version.id, edition),
         // Published community voice campaigns with responses in the version shown.
         residents: await residentsSaid(db(), { kind: 'neighbourhood', id: neighbourhood.id, name: neighbourhood.name, versionId: version.id }, app.config.suppressionThreshold),
+        // Suppressed counts of people supported here: only for signed-in members of an organisation, never cached.
+        supported: await peopleSupported(db(), viewer, { kind: 'neighbourhood', id: neighbourhood.id, name: neighbourhood.name, versionId: version.id }, app.config.suppressionThreshold),
       });
     },
   );

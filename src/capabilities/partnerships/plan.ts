@@ -9,6 +9,7 @@ import { indicators } from '../indicators/schema.ts';
 import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
 import { defaultThreshold, fewerThan, suppress } from '../../platform/statistics/suppression.ts';
 import { actionStatuses, actions, actionUpdates, partnershipOrganisations, partnerships, priorities, priorityEvidence, strategicAims, type ActionStatus } from './schema.ts';
+import { todayInEngland } from '../../platform/web/dates.ts';
 
 /**
  * The plan: strategic aims (set once by a council or system partner), each partnership's priorities serving
@@ -45,10 +46,7 @@ export const statusWords: Record<ActionStatus, string> = {
 export const isDate = (value: string) => /^\d{4}-\d{2}-\d{2}$/.test(value) && !Number.isNaN(Date.parse(`${value}T00:00:00Z`)) && new Date(`${value}T00:00:00Z`).toISOString().startsWith(value);
 const isUuid = (value: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value);
 
-/** Today's date in England, which is what "overdue" means to the people reading the plan. */
-export function todayInEngland(now = new Date()): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(now);
-}
+export { todayInEngland };
 
 export function addDays(day: string, days: number): string {
   const d = new Date(`${day}T00:00:00Z`);

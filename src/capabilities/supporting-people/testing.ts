@@ -84,7 +84,7 @@ export const secretPhone = '07700 900461';
  * A supported person (sample data) in a team, coordinated by `coordinatorUserId`. With `postcode` (needs
  * loadWiganPlaces first) their areas are found as the form would; otherwise they have none.
  */
-export async function samplePerson(db: Db, keyring: Keyring, teamId: string, coordinatorUserId: string, overrides: Partial<NewPerson> & { postcode?: string; introduction?: Partial<NewIntroduction> } = {}): Promise<string> {
+export async function samplePerson(db: Db, keyring: Keyring, teamId: string, coordinatorUserId: string, overrides: Omit<Partial<NewPerson>, 'postcode'> & { postcode?: string; introduction?: Partial<NewIntroduction> } = {}): Promise<string> {
   const { postcode, introduction, ...rest } = overrides;
   let place: NewPerson['postcode'] = null;
   if (postcode) {

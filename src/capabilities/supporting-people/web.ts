@@ -70,13 +70,4 @@ export function recordContext(person: Pick<PersonRecord, 'id' | 'name' | 'sample
   };
 }
 
-/** Today in England, as YYYY-MM-DD (dates of conversations and measures are local dates). */
-export function today(): string {
-  return new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
-}
-
-/** "14 March 2026". */
-export function longDate(isoDate: string | null | undefined): string {
-  if (!isoDate) return '';
-  return new Intl.DateTimeFormat('en-GB', { day: 'numeric', month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${isoDate.slice(0, 10)}T00:00:00Z`));
-}
+export { todayInEngland as today, longDate } from '../../platform/web/dates.ts';
