@@ -169,6 +169,7 @@ export const partnershipRoutes: FastifyPluginAsync = async (root) => {
           { href: `${partnershipPath(p.id)}/plan`, text: 'Plan: priorities and actions' },
           { href: `${partnershipPath(p.id)}/meetings`, text: 'Meetings' },
           { href: `${partnershipPath(p.id)}/report`, text: 'Board report' },
+          { href: `${partnershipPath(p.id)}/support`, text: 'People supported: introductions, connections and wellbeing (counts only)' },
         ],
       },
       problem?.status ?? 200,

@@ -243,7 +243,7 @@ export function headline(routes: Breakdown, scope: InsightScope, threshold: numb
   const period = periodText(scope.from, scope.to);
   const when = period ? ` ${period}` : '';
   const living = scope.area ? ` living in ${scope.area.name}` : '';
-  if (routes.totalShown.suppressed) return `Fewer than ${threshold} people${living} were introduced${when}, so no breakdown is shown.`;
+  if (routes.totalShown.suppressed) return `Fewer than ${threshold} people${living} were introduced${when}, so every number below is kept back.`;
   const total = routes.totalShown.value;
   const top = routes.rows.filter((r) => !r.shown.suppressed).sort((a, b) => (b.shown.value ?? 0) - (a.shown.value ?? 0))[0];
   const share = top ? shareOf(top.shown, routes.totalShown) : null;

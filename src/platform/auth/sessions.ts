@@ -14,6 +14,8 @@ export type SessionUser = {
   email: string;
   name: string;
   isSiteAdmin: boolean;
+  /** In a support team, so the header offers their caseload. */
+  supportsPeople?: boolean;
 };
 
 export type Session = { tokenHash: string; user: SessionUser };
@@ -47,6 +49,7 @@ export async function findSession(tx: Tx, token: string): Promise<Session | null
       name: users.name,
       isSiteAdmin: users.isSiteAdmin,
       disabledAt: users.disabledAt,
+      supportsPeople: sql<boolean>`exists (select 1 from support_team_members m where m.user_id = ${users.id})`,
     })
     .from(sessions)
     .innerJoin(users, eq(users.id, sessions.userId))
@@ -63,7 +66,7 @@ export async function findSession(tx: Tx, token: string): Promise<Session | null
       .set({ lastSeenAt: now, expiresAt: new Date(now.getTime() + idleTimeoutMs) })
       .where(eq(sessions.tokenHash, tokenHash));
   }
-  return { tokenHash, user: { id: row.id, email: row.email, name: row.name, isSiteAdmin: row.isSiteAdmin } };
+  return { tokenHash, user: { id: row.id, email: row.email, name: row.name, isSiteAdmin: row.isSiteAdmin, supportsPeople: Boolean(row.supportsPeople) } };
 }
 
 export async function destroySession(tx: Tx, tokenHash: string): Promise<void> {
