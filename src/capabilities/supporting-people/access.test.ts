@@ -49,6 +49,12 @@ describe.each(engines)('who may open a supported person’s record on %s', (engi
     }
   });
 
+  it('keeps giving someone a new coordinator for the team’s leads', async () => {
+    expect(await outcome('lead', 'lead')).toBe('allow:team-lead');
+    expect(await outcome('coordinator', 'lead')).toBe('forbidden');
+    expect(await outcome('south', 'lead')).toBe('not-found');
+  });
+
   it('lets a colleague in another organisation read, only while a share lasts and until it is revoked', async () => {
     const [share] = await h.database.db
       .insert(supportShares)

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf, recordAudit, type Actor } from '../../platform/audit/audit.ts';
-import { AccessDenied, access } from '../../platform/auth/permissions.ts';
+import { access } from '../../platform/auth/permissions.ts';
 import { users } from '../../platform/auth/schema.ts';
 import type { DataKey } from '../../platform/crypto/envelope.ts';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
@@ -306,9 +306,6 @@ export const personRoutes: FastifyPluginAsync = async (root) => {
 
   // ---- A new coordinator, chosen by a lead of the team -----------------------------------------------------------------
 
-  const leadOnly = (request: FastifyRequest) => {
-    if (request.support?.basis !== 'team-lead') throw new AccessDenied(403, 'Only a lead of the team can give someone a new coordinator');
-  };
 
   const renderCoordinator = async (reply: FastifyReply, record: unknown, person: PersonRecord, values: Form, errors?: FormErrors) => {
     const members = await membersOfTeam(db(), person.teamId);
@@ -327,14 +324,12 @@ export const personRoutes: FastifyPluginAsync = async (root) => {
     );
   };
 
-  app.get('/support/people/:personId/coordinator', { config: { access: access.supportPerson('manage') }, schema: { params: personParams } }, async (request, reply) => {
-    leadOnly(request);
+  app.get('/support/people/:personId/coordinator', { config: { access: access.supportPerson('lead') }, schema: { params: personParams } }, async (request, reply) => {
     const { person, record } = await personOf(request, 'summary');
     return renderCoordinator(reply, record, person, {});
   });
 
-  app.post('/support/people/:personId/coordinator', { config: { access: access.supportPerson('manage') }, schema: { params: personParams, body: formBody } }, async (request, reply) => {
-    leadOnly(request);
+  app.post('/support/people/:personId/coordinator', { config: { access: access.supportPerson('lead') }, schema: { params: personParams, body: formBody } }, async (request, reply) => {
     const { person, record } = await personOf(request, 'summary');
     const form = request.body as Form;
     const chosen = text(form, 'coordinatorUserId');

@@ -29,10 +29,11 @@ export type Access =
 
 /**
  * What may be done with a supported person's record. Their coordinator and the leads of their team may do all of it;
- * a colleague it is shared with may read it while the share lasts. Nobody else (site administrators and organisation
+ * a colleague it is shared with may read it while the share lasts; 'lead' is for the team's leads alone (giving
+ * someone a new coordinator). Nobody else (site administrators and organisation
  * admins included) sees personal records at all.
  */
-export type SupportLevel = 'read' | 'write' | 'manage';
+export type SupportLevel = 'read' | 'write' | 'manage' | 'lead';
 export type SupportBasis = 'coordinator' | 'team-lead' | 'shared';
 export type SupportContext = {
   personId: string;
@@ -174,7 +175,7 @@ async function decideSupport(tx: Tx, rule: Extract<Access, { kind: 'support-work
   const base = { personId: person.id, teamId: person.teamId, organisationId: person.organisationId };
   if (member?.role === 'lead') return { outcome: 'allow', support: { ...base, basis: 'team-lead' } };
   // A coordinator who has left the team no longer sees its people, even ones still assigned to them.
-  if (member && person.coordinatorUserId === user.id) return { outcome: 'allow', support: { ...base, basis: 'coordinator' } };
+  if (member && person.coordinatorUserId === user.id) return rule.level === 'lead' ? { outcome: 'forbidden' } : { outcome: 'allow', support: { ...base, basis: 'coordinator' } };
   const [share] = await tx
     .select({ id: supportShares.id, purpose: supportShares.purpose, endsOn: supportShares.endsOn })
     .from(supportShares)
@@ -214,15 +215,15 @@ export async function authorize(request: FastifyRequest, reply: FastifyReply): P
     request.user,
     request.params as Record<string, string | undefined>,
   );
+  if (rule.kind === 'support-worker' || rule.kind === 'support-team' || rule.kind === 'support-person') {
+    // Personal data: never kept by a browser, a proxy or the page cache (refusals too, so none is kept by mistake).
+    reply.header('cache-control', 'no-store');
+  }
   switch (decision.outcome) {
     case 'allow':
       request.organisation = decision.organisation ?? null;
       request.partnership = decision.partnership ?? null;
       request.support = decision.support ?? null;
-      if (rule.kind === 'support-worker' || rule.kind === 'support-team' || rule.kind === 'support-person') {
-        // Personal data: never kept by a browser, a proxy or the page cache.
-        reply.header('cache-control', 'no-store');
-      }
       if (decision.support && request.method === 'GET') await auditSupportRead(request, decision.support);
       return;
     case 'sign-in':
