@@ -12,3 +12,4 @@ export * from '../../capabilities/partnerships/schema.ts';
 export * from '../../capabilities/community-voice/schema.ts';
 export * from '../../capabilities/funds/schema.ts';
 export * from '../../capabilities/supporting-people/schema.ts';
+export * from '../../capabilities/impact/schema.ts';
