@@ -110,6 +110,8 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
     await page.goto(`${personUrl}/privacy`);
     await checkPage(page, 'support-privacy');
     await page.goto(`${personUrl}/access`);
+    const log = (await page.locator('main').textContent()) ?? '';
+    for (const what of ['Recorded the person', 'Recorded a conversation', 'Added what matters to them', 'Connected them to a group, place or service', 'Added a wellbeing measure', 'Read the record (adding a wellbeing measure)']) expect(log).toContain(what);
     await checkPage(page, 'support-access-log');
 
     const personId = personUrl.split('/').at(-1)!;
