@@ -3,6 +3,7 @@ import { type AnyPgColumn, boolean, check, date, index, integer, pgTable, primar
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { neighbourhoods } from '../neighbourhoods/schema.ts';
 import { ageBands, campaignKinds, campaignStatuses, disabilities, ethnicityGroups, genders, locationSources, questionKinds, responseChannels, tenures } from './vocabulary.ts';
+import { enumCheck } from '../../platform/db/checks.ts';
 
 /**
  * Community voice: listening campaigns, their questions, and residents' responses, tied to a place and never
@@ -11,8 +12,6 @@ import { ageBands, campaignKinds, campaignStatuses, disabilities, ethnicityGroup
  * in its own table, so it can be erased without touching what they said.
  */
 
-const enumCheck = (name: string, column: string, values: readonly string[], nullable = false) =>
-  check(name, sql.raw(`${nullable ? `${column} is null or ` : ''}${column} in (${values.map((v) => `'${v}'`).join(', ')})`));
 
 export const voiceCampaigns = pgTable(
   'voice_campaigns',

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { bigint, boolean, check, date, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { neighbourhoods } from '../neighbourhoods/schema.ts';
+import { enumCheck } from '../../platform/db/checks.ts';
 
 /**
  * Devolving money: funds and their rounds, proposals and the panel's decisions, participatory budgeting ballots
@@ -24,8 +25,6 @@ export type ProposalStatus = (typeof proposalStatuses)[number];
 export const applicantKinds = ['resident', 'community-group', 'registered-charity', 'registered-company', 'public-body'] as const;
 export const grantStatuses = ['awarded', 'in-delivery', 'completed', 'withdrawn'] as const;
 
-const enumCheck = (name: string, column: string, values: readonly string[], nullable = false) =>
-  check(name, sql.raw(`${nullable ? `${column} is null or ` : ''}${column} in (${values.map((v) => `'${v}'`).join(', ')})`));
 const pence = (name: string) => bigint(name, { mode: 'number' });
 
 /** A pot of money an organisation devolves, e.g. a Ward Alliance Fund. */

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, date, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { partnerships } from '../partnerships/schema.ts';
+import { enumCheck } from '../../platform/db/checks.ts';
 
 /**
  * Impact: outcomes a partnership agreed with residents and the measures that track them, stories told beside the
@@ -9,8 +10,6 @@ import { partnerships } from '../partnerships/schema.ts';
  * (proxies and unit costs are estimates, often with pence and fractions), not the whole pence funds keeps.
  * Every figure a person enters carries its source.
  */
-
-const inList = (name: string, column: string, values: readonly string[]) => check(name, sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`));
 
 /** Where a measure's values come from: Patchwork's own data, or typed in. */
 export const measureSources = ['indicator', 'local-indicator', 'voice', 'support', 'manual'] as const;
@@ -72,7 +71,7 @@ export const impactMeasures = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('impact_measures_outcome_idx').on(t.outcomeId), inList('impact_measures_source_check', 'source', measureSources), inList('impact_measures_direction_check', 'direction', measureDirections), inList('impact_measures_cadence_check', 'cadence', measureCadences)],
+  (t) => [index('impact_measures_outcome_idx').on(t.outcomeId), enumCheck('impact_measures_source_check', 'source', measureSources), enumCheck('impact_measures_direction_check', 'direction', measureDirections), enumCheck('impact_measures_cadence_check', 'cadence', measureCadences)],
 );
 
 /** One value of a measure at a date, typed in or taken from Patchwork's data (then `source` says from what). */
@@ -116,7 +115,7 @@ export const impactStories = pgTable(
   },
   (t) => [
     index('impact_stories_partnership_idx').on(t.partnershipId, t.toldOn),
-    inList('impact_stories_consent_check', 'consent', storyConsents),
+    enumCheck('impact_stories_consent_check', 'consent', storyConsents),
     check('impact_stories_published_check', sql`not published or (consent = 'given' and consent_on is not null)`),
   ],
 );

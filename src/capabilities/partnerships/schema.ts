@@ -3,6 +3,7 @@ import { boolean, check, date, index, integer, pgTable, primaryKey, text, timest
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { neighbourhoods } from '../neighbourhoods/schema.ts';
 import { voiceCampaigns, voiceThemes } from '../community-voice/schema.ts';
+import { enumCheck } from '../../platform/db/checks.ts';
 
 /**
  * Partnerships and their shared plans: the organisations working together on a place, the stage they are
@@ -20,7 +21,6 @@ export type ActionStatus = (typeof actionStatuses)[number];
 /** What a priority's evidence points at. */
 export const evidenceKinds = ['indicator', 'area-profile', 'voice-theme', 'note'] as const;
 
-const enumCheck = (name: string, column: string, values: readonly string[]) => check(name, sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`));
 
 export const partnerships = pgTable(
   'partnerships',

@@ -2,6 +2,7 @@ import { sql } from 'drizzle-orm';
 import { boolean, check, date, index, numeric, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { directoryServices } from '../community-assets/schema.ts';
+import { enumCheck } from '../../platform/db/checks.ts';
 
 /**
  * Supporting people: Local Area Coordination, social prescribing and community health and wellbeing work.
@@ -15,8 +16,6 @@ import { directoryServices } from '../community-assets/schema.ts';
  * coordinator, the leads of their team, and a colleague the record is shared with while the share lasts. Every read
  * is written to the audit log.
  */
-
-const inList = (column: string, values: readonly string[]) => sql.raw(`${column} in (${values.map((v) => `'${v}'`).join(', ')})`);
 
 /** A team member either holds a caseload (coordinator) or oversees the team's (lead, who may also hold one). */
 export const supportTeamRoles = ['coordinator', 'lead'] as const;
@@ -102,7 +101,7 @@ export const supportTeamMembers = pgTable(
     role: text('role', { enum: supportTeamRoles }).notNull(),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('support_team_members_user_idx').on(t.userId), check('support_team_members_role_check', inList('role', supportTeamRoles))],
+  (t) => [primaryKey({ columns: [t.teamId, t.userId] }), index('support_team_members_user_idx').on(t.userId), enumCheck('support_team_members_role_check', 'role', supportTeamRoles)],
 );
 
 /** One person supported. Everything that identifies them is encrypted; the rest is what aggregates need. */
@@ -147,8 +146,8 @@ export const supportPeople = pgTable(
     index('support_people_team_idx').on(t.teamId),
     index('support_people_coordinator_idx').on(t.coordinatorUserId),
     index('support_people_lsoa_idx').on(t.lsoa21),
-    check('support_people_consent_check', inList('consent_status', consentStatuses)),
-    check('support_people_status_check', inList('status', personStatuses)),
+    enumCheck('support_people_consent_check', 'consent_status', consentStatuses),
+    enumCheck('support_people_status_check', 'status', personStatuses),
     check('support_people_closure_check', sql`(status = 'closed') = (closed_on is not null and closure_reason is not null)`),
     check('support_people_erased_check', sql`anonymised_at is null or (wrapped_key is null and name_enc is null and contact_enc is null and postcode_enc is null and date_of_birth_enc is null and demographics_enc is null)`),
   ],
@@ -170,7 +169,7 @@ export const supportIntroductions = pgTable(
     recordedBy: uuid('recorded_by').references(() => users.id, { onDelete: 'set null' }),
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('support_introductions_person_idx').on(t.personId), index('support_introductions_date_idx').on(t.introducedOn), check('support_introductions_route_check', inList('route', introductionRoutes))],
+  (t) => [index('support_introductions_person_idx').on(t.personId), index('support_introductions_date_idx').on(t.introducedOn), enumCheck('support_introductions_route_check', 'route', introductionRoutes)],
 );
 
 /** A dated conversation: what was talked about and the next steps agreed. */
@@ -221,7 +220,7 @@ export const supportGoals = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('support_goals_person_idx').on(t.personId), check('support_goals_status_check', inList('status', goalStatuses))],
+  (t) => [index('support_goals_person_idx').on(t.personId), enumCheck('support_goals_status_check', 'status', goalStatuses)],
 );
 
 /** Progress towards a goal as the person sees it, 1 (not started) to 10 (there). */
@@ -258,7 +257,7 @@ export const supportConnections = pgTable(
     createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
-  (t) => [index('support_connections_person_idx').on(t.personId), index('support_connections_service_idx').on(t.serviceId), check('support_connections_outcome_check', inList('outcome', connectionOutcomes))],
+  (t) => [index('support_connections_person_idx').on(t.personId), index('support_connections_service_idx').on(t.serviceId), enumCheck('support_connections_outcome_check', 'outcome', connectionOutcomes)],
 );
 
 /**
@@ -287,7 +286,7 @@ export const supportWellbeing = pgTable(
   },
   (t) => [
     index('support_wellbeing_person_idx').on(t.personId, t.measuredOn),
-    check('support_wellbeing_occasion_check', inList('occasion', wellbeingOccasions)),
+    enumCheck('support_wellbeing_occasion_check', 'occasion', wellbeingOccasions),
     check('support_wellbeing_ons4_check', sql`coalesce(life_satisfaction, 0) between 0 and 10 and coalesce(worthwhile, 0) between 0 and 10 and coalesce(happiness, 0) between 0 and 10 and coalesce(anxiety, 0) between 0 and 10`),
     check('support_wellbeing_swemwbs_check', sql`swemwbs_raw is null or swemwbs_raw between 7 and 35`),
     check('support_wellbeing_something_check', sql`num_nonnulls(life_satisfaction, worthwhile, happiness, anxiety, swemwbs_raw) > 0`),
