@@ -31,6 +31,7 @@ export type StoryView = {
 
 export type StoryFilter = {
   partnershipId?: string;
+  storyId?: string;
   outcomeId?: string;
   area?: { vintage: string; code: string };
   /** Outside the partnership (area pages, the public), only published stories. */
@@ -41,6 +42,7 @@ export type StoryFilter = {
 export async function storiesFor(db: Tx, filter: StoryFilter, limit = 200): Promise<StoryView[]> {
   const where: SQL[] = [];
   if (filter.partnershipId) where.push(sql`s.partnership_id = ${filter.partnershipId}`);
+  if (filter.storyId) where.push(sql`s.id = ${filter.storyId}`);
   if (filter.outcomeId) where.push(sql`exists (select 1 from impact_story_outcomes so where so.story_id = s.id and so.outcome_id = ${filter.outcomeId})`);
   if (filter.area) where.push(sql`exists (select 1 from impact_story_areas sa where sa.story_id = s.id and sa.vintage = ${filter.area.vintage} and sa.code = ${filter.area.code})`);
   if (filter.publishedOnly) where.push(sql`s.published`);

@@ -11,6 +11,7 @@ import { findLocalIndicator, localDataForArea, valuesForAreas, visibleLocalIndic
 import { mapView } from '../maps/view.ts';
 import { residentsSaid } from '../community-voice/profile.ts';
 import { peopleSupported } from '../supporting-people/profile.ts';
+import { storiesFor } from '../impact/stories.ts';
 import { decileChartSvg, decileColours } from './charts.ts';
 import { profilePdf, type ProfileExtras } from './pdf.ts';
 import { applyState, filters, memberTable, profile, sorts, tableThen, type MemberRow, type Profile, type MemberTable, type TableState, type Then } from './service.ts';
@@ -281,6 +282,8 @@ export const needRoutes: FastifyPluginAsync = async (root) => {
       residents: area.level === 'lsoa' ? null : await residentsSaid(db(), { kind: area.level === 'lad' ? 'lad25' : 'ward25', code: area.code, name: area.name }, app.config.suppressionThreshold),
       // Suppressed counts of people supported here: only for signed-in members of an organisation, never cached.
       supported: area.level === 'lsoa' ? null : await peopleSupported(db(), viewer, { kind: area.level === 'lad' ? 'lad25' : 'ward25', code: area.code, name: area.name }, app.config.suppressionThreshold),
+      // Partnerships' published stories tagged to this ward or district (by the edition's boundaries).
+      stories: area.level === 'lsoa' ? [] : await storiesFor(db(), { area: { vintage: area.level === 'lad' ? edition.ladVintage : edition.wardVintage, code: area.code }, publishedOnly: true }),
       pdfHref: linkTo(`/areas/${area.code}/profile.pdf`, { ...pageQuery.parse({}), edition: edition.id, domain: query.domain }),
       caveat: comparabilityCaveat,
       map: await mapView(app.database, edition, query.domain, { level: area.level, code: area.code }, table ? { property: table.level === 'lsoa' ? 'code' : 'ward', label: levelNames[table.level][1], rows: applyState(table, query) } : undefined),

@@ -1,5 +1,6 @@
 import { stringify } from 'csv-stringify/sync';
 import { residentsSaid } from '../community-voice/profile.ts';
+import { storiesFor } from '../impact/stories.ts';
 import { peopleSupported } from '../supporting-people/profile.ts';
 import { sql } from 'drizzle-orm';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
@@ -376,6 +377,8 @@ export const neighbourhoodRoutes: FastifyPluginAsync = async (root) => {
         residents: await residentsSaid(db(), { kind: 'neighbourhood', id: neighbourhood.id, name: neighbourhood.name, versionId: version.id }, app.config.suppressionThreshold),
         // Suppressed counts of people supported here: only for signed-in members of an organisation, never cached.
         supported: await peopleSupported(db(), viewer, { kind: 'neighbourhood', id: neighbourhood.id, name: neighbourhood.name, versionId: version.id }, app.config.suppressionThreshold),
+        // Partnerships' published stories tagged to this neighbourhood.
+        stories: await storiesFor(db(), { area: { vintage: 'neighbourhood', code: neighbourhood.id }, publishedOnly: true }),
       });
     },
   );

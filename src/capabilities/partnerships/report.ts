@@ -209,7 +209,8 @@ export type BoardReport = {
   highlights: string[];
 };
 
-export async function boardReport(db: Db, partnershipId: string, period: Period): Promise<BoardReport | null> {
+/** Who a partnership is, for the top of its reports: its name and stage, its organisations and its places, named. */
+export async function partnershipFacts(db: Db, partnershipId: string): Promise<(BoardReport['partnership'] & { wards: { code: string; name: string }[] }) | null> {
   const [p] = await db.select().from(partnerships).where(eq(partnerships.id, partnershipId));
   if (!p) return null;
   const orgs = await db
@@ -225,6 +226,14 @@ export async function boardReport(db: Db, partnershipId: string, period: Period)
     .leftJoin(neighbourhoods, eq(neighbourhoods.id, partnershipAreas.neighbourhoodId))
     .where(eq(partnershipAreas.partnershipId, partnershipId));
   const places = placeRows.map((r) => (r.code ? `${r.areaName ?? 'ward'} (${r.code})` : (r.neighbourhood ?? 'a neighbourhood')));
+  const wards = placeRows.flatMap((r) => (r.code ? [{ code: r.code, name: r.areaName ?? r.code }] : []));
+  return { id: p.id, name: p.name, stage: p.stage, places, organisations: orgs.map((o) => o.name), wards };
+}
+
+export async function boardReport(db: Db, partnershipId: string, period: Period): Promise<BoardReport | null> {
+  const facts = await partnershipFacts(db, partnershipId);
+  if (!facts) return null;
+  const { wards, ...partnership } = facts;
 
   const { actions: all, changes } = await loadWork(db, partnershipId, period.to);
   const changed = changes.filter((c) => inPeriod(c.at, period));
@@ -258,9 +267,7 @@ export async function boardReport(db: Db, partnershipId: string, period: Period)
   const latest = editions.at(-1) ?? null;
   const previous = editions.length > 1 ? editions.at(-2)! : null;
   const keyIndicators: KeyIndicator[] = [];
-  for (const r of placeRows.filter((x) => x.code)) {
-    const code = r.code!;
-    const area = r.areaName ?? code;
+  for (const { code, name: area } of wards) {
     if (!latest) keyIndicators.push({ area, code, figures: [], notLoaded: 'The Indices of Deprivation are not loaded in this Patchwork, so there are no deprivation figures for this ward.' });
     else keyIndicators.push({ area, code, figures: await wardImd(db, code, latest, previous), notLoaded: null });
   }
@@ -282,7 +289,7 @@ export async function boardReport(db: Db, partnershipId: string, period: Period)
   ];
 
   return {
-    partnership: { id: p.id, name: p.name, stage: p.stage, places, organisations: orgs.map((o) => o.name) },
+    partnership,
     period,
     actionsByStatus,
     totals: { actions: all.length, changedStatus: new Set(moves.map((m) => m.actionId)).size },

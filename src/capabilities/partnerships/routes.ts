@@ -27,6 +27,7 @@ import {
   type PartnershipRole,
 } from './service.ts';
 import { stageChecklists, stageHint, stageText } from './stages.ts';
+import { impactPath } from '../impact/web.ts';
 
 /**
  * Partnerships: the list, making one (under the lead organisation's address), its overview with places,
@@ -170,6 +171,7 @@ export const partnershipRoutes: FastifyPluginAsync = async (root) => {
           { href: `${partnershipPath(p.id)}/meetings`, text: 'Meetings' },
           { href: `${partnershipPath(p.id)}/report`, text: 'Board report' },
           { href: `${partnershipPath(p.id)}/support`, text: 'People supported: introductions, connections and wellbeing (counts only)' },
+          { href: impactPath(p.id), text: 'Impact: outcomes, stories and social return' },
         ],
       },
       problem?.status ?? 200,
