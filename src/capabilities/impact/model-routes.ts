@@ -30,7 +30,7 @@ import {
   type RowKind,
 } from './models.ts';
 import { proxiesForPartnership } from './proxies.ts';
-import { formBody, impactContext, modelParams, modelPath, partnershipParams, pounds, sroiPath, text, type Form } from './web.ts';
+import { formBody, impactContext, modelParams, modelPath, partnershipParams, plain, pounds, sroiPath, text, type Form } from './web.ts';
 
 /**
  * SROI models: the list, starting one, the model page (headline, inputs, outcomes, value by year, sensitivity,
@@ -38,8 +38,6 @@ import { formBody, impactContext, modelParams, modelPath, partnershipParams, pou
  * and the whole model as CSV.
  */
 
-/** A figure as typed, without trailing zeros: 12.5, 1,200. */
-const plain = (n: number) => n.toLocaleString('en-GB', { maximumFractionDigits: 4 });
 
 const rowParams = modelParams.extend({ rowId: modelParams.shape.modelId });
 /** How each kind of row appears in paths, flash messages and audit. */

@@ -64,3 +64,6 @@ export function pounds(value: number): string {
   const text = Math.abs(value).toLocaleString('en-GB', { minimumFractionDigits: whole ? 0 : 2, maximumFractionDigits: whole ? 0 : 2 });
   return `${value < 0 ? '−' : ''}£${text}`;
 }
+
+/** A figure as typed, without trailing zeros: 12.5, 1,200. */
+export const plain = (n: number) => n.toLocaleString('en-GB', { maximumFractionDigits: 4 });
