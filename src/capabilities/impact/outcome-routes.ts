@@ -217,7 +217,9 @@ export const outcomeRoutes: FastifyPluginAsync = async (root) => {
         linked: form.source ? form.source !== 'manual' : false,
         noChoices: form.source && isLinked(form.source) && !form.choices.length && !form.measure ? noChoicesReason[form.source] : null,
         sourceItems: measureSources.map((s) => ({ value: s, text: measureSourceNames[s], checked: s === text(values, 'source') })),
-        choiceItems: form.choices.map((c) => ({ value: refKey(c.ref), text: c.label, hint: { text: `${c.group ? `${c.group}. ` : ''}In ${c.unit}. ${c.sourceNote}` }, checked: refKey(c.ref) === (chosen || onlyOne) })),
+        // Many choices share a source: it is said once below the list rather than under every one.
+        choiceSources: [...new Set(form.choices.map((c) => c.sourceNote))],
+        choiceItems: form.choices.map((c) => ({ value: refKey(c.ref), text: c.label, hint: { text: `${c.group ? `${c.group}. ` : ''}In ${c.unit}` }, checked: refKey(c.ref) === (chosen || onlyOne) })),
         directionItems: measureDirections.map((d) => ({ value: d, text: directionNames[d], checked: d === direction })),
         cadenceItems: measureCadences.map((c) => ({ value: c, text: cadenceNames[c], checked: c === cadence })),
         values,
