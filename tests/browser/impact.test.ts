@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { queryRows } from '../../src/platform/db/database.ts';
 import { seedImpact } from '../../src/capabilities/impact/testing.ts';
 import { emailOf, seedPeople, testPassword } from '../support/app.ts';
-import { browserApp, browserSkipReason, checkPage, newPage, signInAs, tabTo } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, fillDate, submit, newPage, signInAs, tabTo } from '../support/browser.ts';
 import { iod2011Steps, loadBundledSteps } from '../support/data.ts';
 
 /**
@@ -22,17 +22,6 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: i
     partnershipId = (await seedImpact(database, seeded)).partnershipId;
   });
   const db = () => harness.database.db;
-  const fillDate = async (page: Page, name: string, iso: string) => {
-    const [year, month, day] = iso.split('-');
-    await page.locator(`#${name}-day`).fill(String(Number(day)));
-    await page.locator(`#${name}-month`).fill(String(Number(month)));
-    await page.locator(`#${name}-year`).fill(year!);
-  };
-  const submit = async (page: Page, name: string) => {
-    await page.getByRole('button', { name, exact: true }).click();
-    await page.waitForLoadState('load');
-    expect(await page.locator('.govuk-error-summary').count(), `no errors after “${name}”`).toBe(0);
-  };
   const main = async (page: Page) => (await page.locator('main').textContent()) ?? '';
 
   it('defines outcomes and measures, adds measurements and a story, builds an SROI model and downloads the report', async () => {

@@ -1,5 +1,4 @@
 import { sql } from 'drizzle-orm';
-import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { cliActor } from '../../src/platform/audit/audit.ts';
 import { queryRows } from '../../src/platform/db/database.ts';
@@ -8,7 +7,7 @@ import { createService } from '../../src/capabilities/community-assets/service.t
 import { sampleRecord } from '../../src/capabilities/community-assets/testing.ts';
 import { seedSupportTeams } from '../../src/capabilities/supporting-people/testing.ts';
 import { emailOf, seedPeople, testPassword } from '../support/app.ts';
-import { browserApp, browserSkipReason, checkPage, signInAs, tabTo } from '../support/browser.ts';
+import { browserApp, browserSkipReason, checkPage, fillDate, submit, signInAs, tabTo } from '../support/browser.ts';
 
 /**
  * A Local Area Coordinator's day in a real browser (issue 10): record someone new with their introduction, a
@@ -25,17 +24,6 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: s
     await createService(database.db, sampleRecord({ kind: 'activity', name: 'Marsh Green Allotment Society (sample data)', description: 'Plots, a shared greenhouse and tea on Saturdays' }), { organisationId: seeded.organisationId, userId: null }, cliActor);
   });
   const db = () => harness.database.db;
-  const fillDate = async (page: Page, name: string, iso: string) => {
-    const [year, month, day] = iso.split('-');
-    await page.locator(`#${name}-day`).fill(String(Number(day)));
-    await page.locator(`#${name}-month`).fill(String(Number(month)));
-    await page.locator(`#${name}-year`).fill(year!);
-  };
-  const submit = async (page: Page, name: string) => {
-    await page.getByRole('button', { name }).click();
-    await page.waitForLoadState('load');
-    expect(await page.locator('.govuk-error-summary').count(), `no errors after “${name}”`).toBe(0);
-  };
 
   it('records a person, a conversation, a goal, a connection and a wellbeing score', async () => {
     const page = await signInAs(harness.browser, harness.base, emailOf('coordinator'), testPassword);

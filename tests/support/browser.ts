@@ -91,3 +91,18 @@ export async function tabTo(page: Page, selector: string): Promise<void> {
   }
   throw new Error(`Tab never reached ${selector}`);
 }
+
+/** Fills a GOV.UK date input's three boxes (`<name>-day`, `-month`, `-year`) from an ISO date. */
+export async function fillDate(page: Page, name: string, iso: string): Promise<void> {
+  const [year, month, day] = iso.split('-');
+  await page.locator(`#${name}-day`).fill(String(Number(day)));
+  await page.locator(`#${name}-month`).fill(String(Number(month)));
+  await page.locator(`#${name}-year`).fill(year!);
+}
+
+/** Presses the named button and waits for the next page, which must show no error summary. */
+export async function submit(page: Page, name: string): Promise<void> {
+  await page.getByRole('button', { name, exact: true }).click();
+  await page.waitForLoadState('load');
+  expect(await page.locator('.govuk-error-summary').count(), `no errors after “${name}”`).toBe(0);
+}

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { Client, emailOf, useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { auditEvents } from '../../platform/audit/schema.ts';
-import { modelReport, parseNumber } from './models.ts';
+import { modelReport } from './models.ts';
+import { parseNumber } from './web.ts';
 import { costAvoidedLines, impactOutcomes, sroiInputs, sroiModels, sroiOutcomes, sroiProxies } from './schema.ts';
 import { seedImpact, type ImpactFixture } from './testing.ts';
 

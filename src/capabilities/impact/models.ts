@@ -6,7 +6,7 @@ import { costLineProblems, costsAvoided, type CostLine, type CostLineResult } fr
 import { proxyForPartnership } from './proxies.ts';
 import { costAvoidedLines, impactOutcomes, sroiInputs, sroiModels, sroiOutcomes } from './schema.ts';
 import { breakEvenProxy, calculateSroi, greenBookDiscountRate, sensitivity, sroiProblems, type OutcomeResult, type SensitivityRow, type SroiModel, type SroiResult } from './sroi.ts';
-import { isUuid, pounds } from './web.ts';
+import { isUuid, parseNumber, pounds } from './web.ts';
 
 /**
  * SROI models of a partnership's work: inputs, valued outcomes (each assumption with its source) and costs avoided.
@@ -22,25 +22,6 @@ export type Outcome<T> = { ok: true; value: T } | { ok: false; errors: FormError
 // ---------------------------------------------------------------------------------------------------------------
 // Reading forms
 
-/**
- * A number as people type money and counts: "£1,200", "1200.50", "-2". Commas only where they group thousands,
- * so "1,20" is a mistake rather than 120.
- */
-export function parseNumber(raw: string, { percent = false } = {}): number | null | 'invalid' {
-  let s = raw.trim().replace(/\s+/g, '');
-  if (!s) return null;
-  if (percent && s.endsWith('%')) s = s.slice(0, -1);
-  const negative = s.startsWith('-') || s.startsWith('−');
-  if (negative) s = s.slice(1);
-  if (!percent && s.startsWith('£')) s = s.slice(1);
-  if (s.includes(',')) {
-    if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) return 'invalid';
-    s = s.replace(/,/g, '');
-  }
-  if (!/^(\d+(\.\d+)?|\.\d+)$/.test(s)) return 'invalid';
-  const n = Number(s);
-  return negative ? -n : n;
-}
 
 type FieldReader = {
   words: (name: string, missing: string, max?: number) => string;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, viewerOf } from '../../platform/auth/permissions.ts';
 import { dateBoxes, todayInEngland } from '../../platform/web/dates.ts';
-import type { FormErrors } from '../../platform/web/forms.ts';
+import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
 import { LinkedSourceError, linkedChoices, linkedSeries, refKey, type LinkedChoice } from './linked-sources.ts';
 import {
   addMeasurement,
@@ -242,7 +242,7 @@ export const outcomeRoutes: FastifyPluginAsync = async (root) => {
       const asked = request.query.source;
       if (asked === undefined) return renderMeasureForm(request, reply, outcome, { source: null, measure: null, choices: [] }, {});
       if (!(measureSources as readonly string[]).includes(asked)) {
-        const errors: FormErrors = { summary: [{ text: 'Choose where the values come from', href: '#source' }], fields: { source: { text: 'Choose where the values come from' } } };
+        const errors = fieldError('source', 'Choose where the values come from');
         return renderMeasureForm(request, reply, outcome, { source: null, measure: null, choices: [] }, {}, errors, 400);
       }
       const source = asked as MeasureSource;
@@ -257,7 +257,7 @@ export const outcomeRoutes: FastifyPluginAsync = async (root) => {
     const form = request.body as Form;
     const posted = text(form, 'source');
     if (!(measureSources as readonly string[]).includes(posted)) {
-      const errors: FormErrors = { summary: [{ text: 'Choose where the values come from', href: '#source' }], fields: { source: { text: 'Choose where the values come from' } } };
+      const errors = fieldError('source', 'Choose where the values come from');
       return renderMeasureForm(request, reply, outcome, { source: null, measure: null, choices: [] }, form, errors, 400);
     }
     const source = posted as MeasureSource;
@@ -268,7 +268,7 @@ export const outcomeRoutes: FastifyPluginAsync = async (root) => {
       choice = choices.find((c) => refKey(c.ref) === text(form, 'choice')) ?? null;
       if (!choice) {
         const message = choices.length ? 'Choose which of Patchwork’s figures this measure follows' : noChoicesReason[source];
-        return renderMeasureForm(request, reply, outcome, { source, measure: null, choices }, form, { summary: [{ text: message, href: '#choice' }], fields: { choice: { text: message } } }, 400);
+        return renderMeasureForm(request, reply, outcome, { source, measure: null, choices }, form, fieldError('choice', message), 400);
       }
     }
     const read = readMeasureForm(form, choice);

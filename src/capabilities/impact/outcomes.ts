@@ -2,9 +2,10 @@ import { and, asc, eq, inArray, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import type { Tx } from '../../platform/db/database.ts';
 import { dateOf, linkDateErrors, pastDate, todayInEngland } from '../../platform/web/dates.ts';
-import { formProblems, text, type Form, type FormErrors } from '../../platform/web/forms.ts';
+import { formProblems, text, type Form } from '../../platform/web/forms.ts';
 import type { LinkedChoice, LinkedPoint } from './linked-sources.ts';
 import { impactMeasurements, impactMeasures, impactOutcomes, measureCadences, measureDirections, type MeasureCadence, type MeasureDirection, type MeasureSource } from './schema.ts';
+import { numberOrNull, type Checked } from './web.ts';
 
 /**
  * The outcomes framework: outcomes a partnership agreed with the community (who agreed them, and when), each
@@ -12,7 +13,6 @@ import { impactMeasurements, impactMeasures, impactOutcomes, measureCadences, me
  * said in words as well as drawn, so a board paper or a funder can read it without the chart.
  */
 
-type Checked<T> = { ok: true; input: T } | { ok: false; errors: FormErrors };
 
 export const measureSourceNames: Record<MeasureSource, string> = {
   indicator: 'An Indices of Deprivation domain',
@@ -78,12 +78,6 @@ export type MeasureInput = {
 };
 
 /** A number as typed: "42", "42.5", "-3", "1,200"; null when it is not one. */
-export function numberOf(typed: string): number | null {
-  const cleaned = typed.trim().replace(/,/g, '');
-  if (!/^-?\d+(\.\d+)?$/.test(cleaned)) return null;
-  const n = Number(cleaned);
-  return Number.isFinite(n) ? n : null;
-}
 
 /**
  * The measure form. A linked measure's blank name, unit, direction and source note are taken from what it is
@@ -98,12 +92,12 @@ export function readMeasureForm(form: Form, choice: LinkedChoice | null, today =
   if (!unit) fail('unit', 'Enter the unit, like “%” or “people”');
   else if (unit.length > 50) fail('unit', 'The unit must be 50 characters or fewer');
   const baselineTyped = text(form, 'baselineValue');
-  const baselineValue = numberOf(baselineTyped);
+  const baselineValue = numberOrNull(baselineTyped);
   if (!baselineTyped.trim()) fail('baselineValue', 'Enter the baseline: the value when you started');
   else if (baselineValue === null) fail('baselineValue', 'Enter the baseline as a number, like 42.5');
   const baselineOn = pastDate(form, 'baselineOn', 'of the baseline', today, fail);
   const targetTyped = text(form, 'targetValue');
-  const targetValue = numberOf(targetTyped);
+  const targetValue = numberOrNull(targetTyped);
   if (!targetTyped.trim()) fail('targetValue', 'Enter the target: the value you aim for');
   else if (targetValue === null) fail('targetValue', 'Enter the target as a number, like 60');
   const targetOn = dateOf(form, 'targetOn');
@@ -128,7 +122,7 @@ export function readMeasurementForm(form: Form, prefix: string, today = todayInE
   const { errors, fail } = formProblems();
   const measuredOn = pastDate(form, `${prefix}measuredOn`, 'it was measured', today, fail);
   const typed = text(form, `${prefix}value`);
-  const value = numberOf(typed);
+  const value = numberOrNull(typed);
   if (!typed.trim()) fail(`${prefix}value`, 'Enter the value');
   else if (value === null) fail(`${prefix}value`, 'Enter the value as a number, like 42.5');
   const source = text(form, `${prefix}source`).trim();

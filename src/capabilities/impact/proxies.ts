@@ -2,9 +2,9 @@ import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { spreadsheetCsv } from '../../platform/data/csv.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
-import { formProblems, text, type Form, type FormErrors } from '../../platform/web/forms.ts';
+import { formProblems, text, type Form } from '../../platform/web/forms.ts';
 import { sroiProxies } from './schema.ts';
-import { isUuid } from './web.ts';
+import { isUuid, numberOrNull, type Checked } from './web.ts';
 
 /**
  * Financial proxies: what an outcome is worth to the people who experience it, a year, in pounds. Each organisation
@@ -70,14 +70,6 @@ export const earliestPriceYear = 1990;
 
 export type ProxyInput = { name: string; value: number; unit: string; source: string; sourceUrl: string | null; priceYear: number | null };
 
-type Checked<T> = { ok: true; input: T } | { ok: false; errors: FormErrors };
-
-/** A money value as people type it: "1234.5", "1,234.50" or "£1,234". */
-function moneyOf(typed: string): number | null {
-  const plain = typed.replace(/^£\s*/, '');
-  const cleaned = /^\d{1,3}(,\d{3})+(\.\d+)?$/.test(plain) ? plain.replace(/,/g, '') : plain;
-  return /^-?(\d+(\.\d+)?|\.\d+)$/.test(cleaned) ? Number(cleaned) : null;
-}
 
 export function readProxyForm(form: Form, thisYear: number): Checked<ProxyInput> {
   const { errors, fail } = formProblems();
@@ -85,7 +77,7 @@ export function readProxyForm(form: Form, thisYear: number): Checked<ProxyInput>
   if (!name) fail('name', 'Enter what the proxy values, like “Improved wellbeing from regular volunteering”');
   else if (name.length > proxyLimits.name) fail('name', `The name must be ${proxyLimits.name} characters or fewer`);
   const typedValue = text(form, 'value').trim();
-  const value = moneyOf(typedValue);
+  const value = numberOrNull(typedValue);
   if (!typedValue) fail('value', 'Enter the value in pounds');
   else if (value === null) fail('value', 'Enter the value as a number of pounds, like 42.5');
   else if (value < 0) fail('value', 'The value must be £0 or more');

@@ -1,6 +1,5 @@
-import PDFDocument from 'pdfkit';
 import { longDate } from '../../platform/web/dates.ts';
-import { pdfLayout } from '../../platform/web/pdf-layout.ts';
+import { reportPdf } from '../../platform/web/pdf-layout.ts';
 import { assumptions } from './models.ts';
 import { reportMethod, type ImpactReport } from './report.ts';
 import { plain, pounds } from './web.ts';
@@ -13,12 +12,7 @@ import { plain, pounds } from './web.ts';
 export function impactReportPdf(report: ImpactReport, url: string): Promise<Buffer> {
   const p = report.partnership;
   const title = `${p.name}: impact report, ${longDate(report.generatedOn)}`;
-  const doc = new PDFDocument({ size: 'A4', margin: 50, tagged: true, lang: 'en-GB', displayTitle: true, pdfVersion: '1.7', info: { Title: title, Author: 'Patchwork', Subject: 'Partnership impact report', Creator: 'Patchwork' } });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
-  const width = doc.page.width - 100;
-  const { heading, para, table } = pdfLayout(doc, width);
+  const { doc, done, width, heading, para, table } = reportPdf(title, 'Partnership impact report');
   const subheading = (text: string) => heading(text, 12);
 
   doc.font('Helvetica').fontSize(10).fillColor('#505a5f').text(`Impact report · ${longDate(report.generatedOn)}`, { width });

@@ -2,10 +2,10 @@ import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { linkDateErrors, pastDate } from '../../platform/web/dates.ts';
-import { formProblems, text, texts, type Form, type FormErrors } from '../../platform/web/forms.ts';
+import { formProblems, text, texts, type Form } from '../../platform/web/forms.ts';
 import { impactStories, impactStoryAreas, impactStoryOutcomes, storyConsents, type StoryConsent } from './schema.ts';
 import { storiesFor, type StoryView } from './stories.ts';
-import { isUuid } from './web.ts';
+import { isUuid, type Checked } from './web.ts';
 
 /**
  * Writing stories: what a partnership member types, checked against the partnership's own outcomes and places, and
@@ -80,7 +80,6 @@ export type StoryInput = {
   sample: boolean;
 };
 
-type Checked<T> = { ok: true; input: T } | { ok: false; errors: FormErrors };
 
 export function readStoryForm(form: Form, today: string, choices: StoryChoices): Checked<StoryInput> {
   const { errors, fail } = formProblems();

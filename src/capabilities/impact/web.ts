@@ -9,6 +9,7 @@ import { roleAtLeast } from '../../platform/auth/permissions.ts';
  * library belongs to an organisation instead.
  */
 
+import type { FormErrors } from '../../platform/web/forms.ts';
 export { formBody, text, texts, type Form } from '../../platform/web/forms.ts';
 export const partnershipParams = z.object({ partnershipId: z.string().max(100) });
 export const outcomeParams = partnershipParams.extend({ outcomeId: z.string().max(100) });
@@ -67,3 +68,32 @@ export function pounds(value: number): string {
 
 /** A figure as typed, without trailing zeros: 12.5, 1,200. */
 export const plain = (n: number) => n.toLocaleString('en-GB', { maximumFractionDigits: 4 });
+
+/** A form read and checked: what it says, or what is wrong with it. */
+export type Checked<T> = { ok: true; input: T } | { ok: false; errors: FormErrors };
+
+/**
+ * A number as people type money and counts: "£1,200", "1200.50", "-2". Commas only where they group thousands,
+ * so "1,20" is a mistake rather than 120.
+ */
+export function parseNumber(raw: string, { percent = false } = {}): number | null | 'invalid' {
+  let s = raw.trim().replace(/\s+/g, '');
+  if (!s) return null;
+  if (percent && s.endsWith('%')) s = s.slice(0, -1);
+  const negative = s.startsWith('-') || s.startsWith('−');
+  if (negative) s = s.slice(1);
+  if (!percent && s.startsWith('£')) s = s.slice(1);
+  if (s.includes(',')) {
+    if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) return 'invalid';
+    s = s.replace(/,/g, '');
+  }
+  if (!/^(\d+(\.\d+)?|\.\d+)$/.test(s)) return 'invalid';
+  const n = Number(s);
+  return negative ? -n : n;
+}
+
+/** The same, where blank and mistyped are both "no number" (the caller says which). */
+export function numberOrNull(typed: string): number | null {
+  const n = parseNumber(typed);
+  return typeof n === 'number' ? n : null;
+}

@@ -1,5 +1,4 @@
-import PDFDocument from 'pdfkit';
-import { pdfLayout } from '../../platform/web/pdf-layout.ts';
+import { reportPdf } from '../../platform/web/pdf-layout.ts';
 import { day, statusText, type BoardReport } from './report.ts';
 import type { PartnershipStage } from './schema.ts';
 import { stageText } from './stages.ts';
@@ -13,13 +12,7 @@ const longDate = (d: string | Date) => (typeof d === 'string' ? new Date(`${d}T0
  */
 export function boardReportPdf(report: BoardReport, url: string): Promise<Buffer> {
   const title = `${report.partnership.name}: board report, ${longDate(report.period.from)} to ${longDate(report.period.to)}`;
-  const doc = new PDFDocument({ size: 'A4', margin: 50, tagged: true, lang: 'en-GB', displayTitle: true, pdfVersion: '1.7', info: { Title: title, Author: 'Patchwork', Subject: 'Partnership board report', Creator: 'Patchwork' } });
-  const chunks: Buffer[] = [];
-  doc.on('data', (c: Buffer) => chunks.push(c));
-  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
-  const width = doc.page.width - 100;
-
-  const { heading, para, table } = pdfLayout(doc, width);
+  const { doc, done, width, heading, para, table } = reportPdf(title, 'Partnership board report');
 
   const p = report.partnership;
   doc.font('Helvetica').fontSize(10).fillColor('#505a5f').text(`Board report · ${longDate(report.period.from)} to ${longDate(report.period.to)}`, { width });

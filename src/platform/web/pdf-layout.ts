@@ -1,4 +1,4 @@
-import type PDFDocument from 'pdfkit';
+import PDFDocument from 'pdfkit';
 
 /** A column of a PDF table: its heading, its width in points, and how its cells line up. */
 export type PdfColumn = { label: string; width: number; align?: 'left' | 'right' };
@@ -36,4 +36,17 @@ export function pdfLayout(doc: InstanceType<typeof PDFDocument>, width: number) 
     doc.moveDown(0.5);
   };
   return { heading, para, table };
+}
+
+/**
+ * A new A4 report PDF, tagged, titled and in English so screen readers can read it, with its layout helpers;
+ * `done` resolves to the bytes once the caller has called `doc.end()`.
+ */
+export function reportPdf(title: string, subject: string) {
+  const doc = new PDFDocument({ size: 'A4', margin: 50, tagged: true, lang: 'en-GB', displayTitle: true, pdfVersion: '1.7', info: { Title: title, Author: 'Patchwork', Subject: subject, Creator: 'Patchwork' } });
+  const chunks: Buffer[] = [];
+  doc.on('data', (c: Buffer) => chunks.push(c));
+  const done = new Promise<Buffer>((resolve) => doc.on('end', () => resolve(Buffer.concat(chunks))));
+  const width = doc.page.width - 100;
+  return { doc, done, width, ...pdfLayout(doc, width) };
 }
