@@ -21,6 +21,7 @@ import {
   readInputForm,
   readModelForm,
   readOutcomeForm,
+  type Kept,
   removeRow,
   rowOf,
   updateModel,
@@ -176,7 +177,7 @@ export const modelRoutes: FastifyPluginAsync = async (root) => {
     return reply.redirect(modelPath(model.partnershipId, model.id), 303);
   });
 
-  const readRow = async (kind: RowKind, partnershipId: string, form: Form) => (kind === 'input' ? readInputForm(form) : kind === 'cost' ? readCostForm(form) : readOutcomeForm(db(), partnershipId, form));
+  const readRow = async (kind: RowKind, partnershipId: string, form: Form, kept?: Kept) => (kind === 'input' ? readInputForm(form) : kind === 'cost' ? readCostForm(form) : readOutcomeForm(db(), partnershipId, form, kept));
 
   for (const kind of Object.keys(kinds) as RowKind[]) {
     const { path, name, anchor } = kinds[kind];
@@ -227,7 +228,8 @@ export const modelRoutes: FastifyPluginAsync = async (root) => {
       const row = model && (await rowOf(db(), model, kind, request.params.rowId));
       if (!model || !row) return reply.callNotFound();
       const form = request.body as Form;
-      const read = await readRow(kind, model.partnershipId, form);
+      // An outcome keeps the proxy value it was built with while the same library proxy stays chosen.
+      const read = await readRow(kind, model.partnershipId, form, 'proxyId' in row ? (row as Kept) : undefined);
       if (!read.ok) return renderRow(request, reply, model, row.id, form, read.errors);
       await updateRow(db(), model, kind, row.id, read.value as never, actorOf(request));
       reply.flash(`${name} saved`);

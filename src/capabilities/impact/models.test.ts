@@ -174,6 +174,15 @@ describe.each(engines)('SROI models on %s', (engine) => {
     expect((await client.post(`${model()}/costs/${cost!.id}/remove`)).statusCode).toBe(303);
     expect(await h.database.db.select().from(costAvoidedLines)).toHaveLength(0);
 
+    // The library's value changes later: the model keeps the value it was built with while the same proxy stays chosen.
+    await h.database.db.update(sroiProxies).set({ value: 3_000 }).where(eq(sroiProxies.id, ids.proxy));
+    const [built] = await h.database.db.select().from(sroiOutcomes).where(eq(sroiOutcomes.proxyId, ids.proxy));
+    expect((await client.post(`${model()}/outcomes/${built!.id}`, { ...outcomeA(), quantity: '21' })).statusCode).toBe(303);
+    const [kept] = await h.database.db.select().from(sroiOutcomes).where(eq(sroiOutcomes.id, built!.id));
+    expect(kept).toMatchObject({ quantity: 21, proxyValue: 2_500, proxySource: built!.proxySource });
+    await h.database.db.update(sroiProxies).set({ value: 2_500 }).where(eq(sroiProxies.id, ids.proxy));
+    expect((await client.post(`${model()}/outcomes/${built!.id}`, outcomeA())).statusCode).toBe(303);
+
     const details = await client.get(`${model()}/edit`);
     expect(details.body).toContain('name="version" value="1"');
     expect((await client.post(`${model()}/edit`, { title: 'Sample lunch club model, undiscounted', period: '2025', discountRate: '0', discountRateSource: 'Sample: no discounting', version: '1' })).statusCode).toBe(303);

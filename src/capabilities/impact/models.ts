@@ -119,7 +119,10 @@ export const assumptions = [
  * An outcome as typed. A proxy chosen from the library has its value and source copied in (the model keeps what
  * it was built with); it must be one of the partnership's organisations' proxies. Otherwise both are typed.
  */
-export async function readOutcomeForm(db: Tx, partnershipId: string, form: Form): Promise<Outcome<OutcomeValues>> {
+/** What an outcome row already holds from the library: kept when the form names the same proxy again. */
+export type Kept = { proxyId: string | null; proxyValue: number; proxySource: string };
+
+export async function readOutcomeForm(db: Tx, partnershipId: string, form: Form, kept?: Kept): Promise<Outcome<OutcomeValues>> {
   const { errors, fail } = formProblems();
   const r = reader(form, fail);
   const description = r.words('outcomeDescription', 'Describe the outcome, like Fewer people lonely', 300);
@@ -141,7 +144,11 @@ export async function readOutcomeForm(db: Tx, partnershipId: string, form: Form)
   let proxyId: string | null = null;
   let proxyValue = Number.NaN;
   let proxySource = '';
-  if (chosen) {
+  if (chosen && kept?.proxyId === chosen && !typedValue && !typedSource) {
+    proxyId = kept.proxyId;
+    proxyValue = kept.proxyValue;
+    proxySource = kept.proxySource;
+  } else if (chosen) {
     const proxy = await proxyForPartnership(db, partnershipId, chosen);
     if (!proxy) fail('proxyId', 'Choose a proxy from the libraries of the partnership’s organisations');
     else if (typedValue || typedSource) fail('proxyValue', 'Either choose a proxy from the library or type a value and its source, not both');

@@ -4,7 +4,6 @@ import { actorOf } from '../../platform/audit/audit.ts';
 import { access } from '../../platform/auth/permissions.ts';
 import { dateBoxes, longDate, todayInEngland } from '../../platform/web/dates.ts';
 import { fieldError, type FormErrors } from '../../platform/web/forms.ts';
-import { paragraphsOf } from '../supporting-people/conversations.ts';
 import { storyConsents } from './schema.ts';
 import { areaValue, consentText, createStory, deleteStory, readStoryForm, setStoryPublished, storyChoices, storyOf, updateStory, withStoryAreas, type StoryChoices } from './story-service.ts';
 import { storiesFor, type StoryView } from './stories.ts';
@@ -124,7 +123,6 @@ export const storyRoutes: FastifyPluginAsync = async (root) => {
         impact,
         story,
         errors,
-        paragraphs: paragraphsOf(story.body),
         consentLine: consentLine(story),
         canPublish: story.consent === 'given' && Boolean(story.consentOn),
         editHref: `${href}/edit`,

@@ -18,14 +18,7 @@ export const stepMaxLength = 1_000;
 /** Steps agreed in one conversation: enough for what was agreed, few enough for a phone-sized form. */
 export const stepsPerConversation = 3;
 
-/** Paragraphs of typed text: blank lines separate paragraphs, single line breaks are kept inside them. */
-export function paragraphsOf(typed: string | null): string[][] {
-  return (typed ?? '')
-    .replace(/\r\n?/g, '\n')
-    .split(/\n\s*\n/)
-    .map((p) => p.split('\n').map((line) => line.trimEnd()))
-    .filter((lines) => lines.some((line) => line.trim()));
-}
+export { paragraphsOf } from '../../platform/web/paragraphs.ts';
 
 // ---- Recording a conversation -----------------------------------------------------------------------------------
 

@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import nunjucks from 'nunjucks';
+import { paragraphsOf } from './paragraphs.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const require = createRequire(import.meta.url);
@@ -56,5 +57,7 @@ export function createViews(assetUrls: Record<string, string>, options: { basema
   // Figures as people read them: thousands separated, a fixed number of decimals, a dash for "no value".
   env.addFilter('number', (value: number | null | undefined, decimals = 0) => (value === null || value === undefined || Number.isNaN(value) ? '–' : formatter(decimals).format(value)));
   env.addFilter('percent', (value: number | null | undefined, decimals = 0) => (value === null || value === undefined || Number.isNaN(value) ? '–' : `${formatter(decimals).format(value * 100)}%`));
+  // Typed text as paragraphs of lines: {% for para in text | paragraphs %}.
+  env.addFilter('paragraphs', (value: string | null | undefined) => paragraphsOf(value ?? null));
   return env;
 }
