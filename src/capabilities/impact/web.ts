@@ -9,6 +9,7 @@ import { roleAtLeast } from '../../platform/auth/permissions.ts';
  * library belongs to an organisation instead.
  */
 
+import { parseNumber as parsePublishedNumber } from '../../platform/data/csv.ts';
 import type { FormErrors } from '../../platform/web/forms.ts';
 export { formBody, text, texts, type Form } from '../../platform/web/forms.ts';
 export const partnershipParams = z.object({ partnershipId: z.string().max(100) });
@@ -73,23 +74,14 @@ export const plain = (n: number) => n.toLocaleString('en-GB', { maximumFractionD
 export type Checked<T> = { ok: true; input: T } | { ok: false; errors: FormErrors };
 
 /**
- * A number as people type money and counts: "£1,200", "1200.50", "-2". Commas only where they group thousands,
- * so "1,20" is a mistake rather than 120.
+ * A number as people type money, counts and percentages: "£1,200", "1200.50", "−2", "12.5%" (when `percent`).
+ * Commas only where they group thousands, so "1,20" is a mistake rather than 120. Blank is null.
  */
 export function parseNumber(raw: string, { percent = false } = {}): number | null | 'invalid' {
-  let s = raw.trim().replace(/\s+/g, '');
-  if (!s) return null;
-  if (percent && s.endsWith('%')) s = s.slice(0, -1);
-  const negative = s.startsWith('-') || s.startsWith('−');
-  if (negative) s = s.slice(1);
-  if (!percent && s.startsWith('£')) s = s.slice(1);
-  if (s.includes(',')) {
-    if (!/^\d{1,3}(,\d{3})+(\.\d+)?$/.test(s)) return 'invalid';
-    s = s.replace(/,/g, '');
-  }
-  if (!/^(\d+(\.\d+)?|\.\d+)$/.test(s)) return 'invalid';
-  const n = Number(s);
-  return negative ? -n : n;
+  let s = raw.trim().replace(/\s+/g, '').replace(/^−/, '-');
+  if (percent) s = s.replace(/%$/, '');
+  else s = s.replace(/^(-?)£/, '$1');
+  return s.toUpperCase() === 'NA' ? 'invalid' : parsePublishedNumber(s);
 }
 
 /** The same, where blank and mistyped are both "no number" (the caller says which). */
