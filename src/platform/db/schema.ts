@@ -13,3 +13,4 @@ export * from '../../capabilities/community-voice/schema.ts';
 export * from '../../capabilities/funds/schema.ts';
 export * from '../../capabilities/supporting-people/schema.ts';
 export * from '../../capabilities/impact/schema.ts';
+export * from '../../capabilities/community-wealth/schema.ts';
