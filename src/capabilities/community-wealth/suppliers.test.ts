@@ -1,0 +1,76 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { eq, sql } from 'drizzle-orm';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { cliActor } from '../../platform/audit/audit.ts';
+import { organisations } from '../../platform/auth/schema.ts';
+import { queryRows } from '../../platform/db/database.ts';
+import { useSeededApp } from '../../../tests/support/app.ts';
+import { engines } from '../../../tests/support/engines.ts';
+import { spendSources, suppliers } from './schema.ts';
+import { guessMapping } from './spend-columns.ts';
+import { importSpend } from './spend-import.ts';
+import { likelyDuplicates, mergeHistory, mergeSuppliers } from './suppliers.ts';
+
+/** Three spellings of one firm are suggested as duplicates, merged with a reason, and found again by the next file. Sample data. */
+describe.each(engines)('supplier de-duplication on %s', (engine) => {
+  const h = useSeededApp(engine);
+  let dir = '';
+  let sourceId = '';
+  const header = 'Payment Date,Supplier Name,Amount,Service Area,Transaction Number';
+  beforeAll(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'patchwork-suppliers-'));
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+  const importLines = async (name: string, lines: string[]) => {
+    const file = path.join(dir, name);
+    await writeFile(file, [header, ...lines].join('\n'));
+    return importSpend(h.database.db, sourceId, file, name, cliActor);
+  };
+  const idOf = async (name: string) => (await h.database.db.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.name, name)))[0]!.id;
+
+  it('suggests spellings of one firm, merges them with a reason, and keeps the history', async () => {
+    const [s] = await h.database.db.insert(spendSources).values({ organisationId: h.seed.organisationId, name: 'Sample payments', mapping: guessMapping(header.split(',')), sample: true }).returning({ id: spendSources.id });
+    sourceId = s!.id;
+    await importLines('april.csv', ['01/04/2025,Acme Ltd,100,Highways,T1', '02/04/2025,ACME LIMITED,200,Highways,T2', '03/04/2025,Acme Ltd.,300,Highways,T3', '03/04/2025,Acme Ltd.,50,Waste,T4', '04/04/2025,Acne Ltd,400,Waste,T5', '05/04/2025,REDACTED,60,Adults,T6', '06/04/2025,Redacted,70,Adults,T7']);
+    const groups = await likelyDuplicates(h.database.db, h.seed.organisationId);
+    // Individuals are never offered for merging (nor named), and Acne is a different firm.
+    expect(groups).toEqual([
+      {
+        nameKey: 'ACME',
+        suppliers: [
+          { id: await idOf('Acme Ltd.'), name: 'Acme Ltd.', payments: 2, totalPence: 35000 },
+          { id: await idOf('ACME LIMITED'), name: 'ACME LIMITED', payments: 1, totalPence: 20000 },
+          { id: await idOf('Acme Ltd'), name: 'Acme Ltd', payments: 1, totalPence: 10000 },
+        ],
+      },
+    ]);
+    const kept = await idOf('Acme Ltd');
+    expect(await mergeSuppliers(h.database.db, h.seed.organisationId, kept, await idOf('ACME LIMITED'), 'Same company number 01234567', cliActor)).toEqual({ paymentsMoved: 1 });
+    expect(await mergeSuppliers(h.database.db, h.seed.organisationId, kept, await idOf('Acme Ltd.'), 'Same address and bank details', cliActor)).toEqual({ paymentsMoved: 2 });
+    expect(await likelyDuplicates(h.database.db, h.seed.organisationId)).toEqual([]);
+    const [{ n, total }] = (await queryRows<{ n: number; total: string }>(h.database.db, sql`select count(*)::int as n, sum(amount_pence)::text as total from payments where supplier_id = ${kept}`)) as [{ n: number; total: string }];
+    expect([n, total]).toEqual([4, '65000']);
+    expect((await mergeHistory(h.database.db, h.seed.organisationId)).map((m) => [m.keptName, m.mergedName, m.paymentsMoved, m.reason])).toEqual([
+      ['Acme Ltd', 'Acme Ltd.', 2, 'Same address and bank details'],
+      ['Acme Ltd', 'ACME LIMITED', 1, 'Same company number 01234567'],
+    ]);
+    // The next file's "ACME LIMITED" goes to the supplier kept: no new supplier.
+    const may = await importLines('may.csv', ['01/05/2025,ACME LIMITED,500,Highways,T8']);
+    expect(may.suppliersAdded).toBe(0);
+    expect((await queryRows<{ supplier_id: string }>(h.database.db, sql`select supplier_id from payments where reference = 'T8'`))[0]!.supplier_id).toBe(kept);
+  });
+
+  it('refuses merges that make no sense, changing nothing', async () => {
+    const kept = await idOf('Acme Ltd');
+    await expect(mergeSuppliers(h.database.db, h.seed.organisationId, kept, await idOf('ACME LIMITED'), 'again', cliActor)).rejects.toThrow(/merged already/);
+    await expect(mergeSuppliers(h.database.db, h.seed.organisationId, kept, kept, 'same', cliActor)).rejects.toThrow(/two different/);
+    await expect(mergeSuppliers(h.database.db, h.seed.organisationId, kept, await idOf('Acne Ltd'), '  ', cliActor)).rejects.toThrow(/Say why/);
+    const [other] = await h.database.db.insert(organisations).values({ slug: 'other-org', name: 'Other Organisation', kind: 'council' }).returning({ id: organisations.id });
+    await expect(mergeSuppliers(h.database.db, other!.id, kept, await idOf('Acne Ltd'), 'not ours', cliActor)).rejects.toThrow(/not there/);
+    expect(await mergeHistory(h.database.db, h.seed.organisationId)).toHaveLength(2);
+  });
+});

@@ -1,0 +1,73 @@
+import { and, eq, isNull, sql } from 'drizzle-orm';
+import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
+import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
+import { contracts, payments, supplierAliases, supplierMerges, suppliers } from './schema.ts';
+
+/**
+ * Suppliers: one row per firm once merged. Spellings of one firm are suggested as duplicates by their name key
+ * (supplier-names.ts) and merged by a person with a reason: the merged supplier's payments, published names and
+ * contracts move to the one kept, the merged row stays (pointing at it) and the merge is recorded for good.
+ */
+
+export type DuplicateGroup = { nameKey: string; suppliers: { id: string; name: string; payments: number; totalPence: number }[] };
+
+/** Suppliers of an organisation sharing a name key, most paid first within each group; individuals are never listed. */
+export async function likelyDuplicates(db: Tx, organisationId: string, limit = 100): Promise<DuplicateGroup[]> {
+  const rows = await queryRows<{ name_key: string; id: string; name: string; payments: number; total: string | null }>(
+    db,
+    sql`with live as (
+          select s.id, s.name, s.name_key from suppliers s
+          where s.organisation_id = ${organisationId} and s.merged_into_id is null and s.kind <> 'individual'),
+        shared as (select name_key from live group by name_key having count(*) > 1 order by name_key limit ${limit})
+        select l.name_key, l.id, l.name, count(p.id)::int as payments, sum(p.amount_pence)::text as total
+        from live l join shared using (name_key) left join payments p on p.supplier_id = l.id
+        group by l.name_key, l.id, l.name order by l.name_key, sum(p.amount_pence) desc nulls last, l.name`,
+  );
+  const groups = new Map<string, DuplicateGroup>();
+  for (const r of rows) {
+    const group = groups.get(r.name_key) ?? { nameKey: r.name_key, suppliers: [] };
+    group.suppliers.push({ id: r.id, name: r.name, payments: r.payments, totalPence: Number(r.total ?? 0) });
+    groups.set(r.name_key, group);
+  }
+  return [...groups.values()];
+}
+
+export class MergeError extends Error {}
+
+/** Merges `mergedId` into `keptId` (both the organisation's, both not merged already), recording who, when and why. */
+export async function mergeSuppliers(db: Db, organisationId: string, keptId: string, mergedId: string, reason: string, actor: Actor): Promise<{ paymentsMoved: number }> {
+  if (keptId === mergedId) throw new MergeError('Choose two different suppliers to merge');
+  if (!reason.trim()) throw new MergeError('Say why these are the same supplier, such as the same company number');
+  return db.transaction(async (tx) => {
+    const live = await tx
+      .select({ id: suppliers.id, name: suppliers.name })
+      .from(suppliers)
+      .where(and(eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId), sql`${suppliers.id} in (${keptId}, ${mergedId})`))
+      .for('update');
+    const kept = live.find((s) => s.id === keptId);
+    const merged = live.find((s) => s.id === mergedId);
+    if (!kept || !merged) throw new MergeError('One of these suppliers is not there, or has been merged already');
+    const moved = await tx.update(payments).set({ supplierId: keptId }).where(eq(payments.supplierId, mergedId)).returning({ id: payments.id });
+    await tx.update(supplierAliases).set({ supplierId: keptId }).where(eq(supplierAliases.supplierId, mergedId));
+    await tx.update(contracts).set({ supplierId: keptId }).where(eq(contracts.supplierId, mergedId));
+    await tx.update(suppliers).set({ mergedIntoId: keptId, updatedAt: new Date() }).where(eq(suppliers.id, mergedId));
+    // Earlier merges into the one now merged point on to the one kept, so every old id leads to a live supplier.
+    await tx.update(suppliers).set({ mergedIntoId: keptId }).where(eq(suppliers.mergedIntoId, mergedId));
+    await tx.insert(supplierMerges).values({ organisationId, keptId, mergedId, mergedName: merged.name, paymentsMoved: moved.length, reason: reason.trim().slice(0, 1000), mergedBy: actor.userId });
+    await recordAudit(tx, { actor, action: 'community-wealth.supplier.merged', objectType: 'supplier', objectId: keptId, details: { mergedId, mergedName: merged.name, paymentsMoved: moved.length } });
+    return { paymentsMoved: moved.length };
+  });
+}
+
+export type MergeRecord = { keptName: string; mergedName: string; paymentsMoved: number; reason: string; mergedBy: string | null; mergedAt: Date };
+
+/** The organisation's merges, newest first. */
+export async function mergeHistory(db: Tx, organisationId: string): Promise<MergeRecord[]> {
+  const rows = await queryRows<{ kept_name: string; merged_name: string; payments_moved: number; reason: string; merged_by: string | null; merged_at: string }>(
+    db,
+    sql`select k.name as kept_name, m.merged_name, m.payments_moved, m.reason, u.name as merged_by, m.merged_at::text
+        from supplier_merges m join suppliers k on k.id = m.kept_id left join users u on u.id = m.merged_by
+        where m.organisation_id = ${organisationId} order by m.merged_at desc, m.id`,
+  );
+  return rows.map((r) => ({ keptName: r.kept_name, mergedName: r.merged_name, paymentsMoved: r.payments_moved, reason: r.reason, mergedBy: r.merged_by, mergedAt: new Date(r.merged_at) }));
+}
