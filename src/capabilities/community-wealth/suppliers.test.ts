@@ -11,7 +11,8 @@ import { engines } from '../../../tests/support/engines.ts';
 import { spendSources, suppliers } from './schema.ts';
 import { guessMapping } from './spend-columns.ts';
 import { importSpend } from './spend-import.ts';
-import { likelyDuplicates, mergeHistory, mergeSuppliers } from './suppliers.ts';
+import { loadWiganPlaces } from '../community-voice/testing.ts';
+import { likelyDuplicates, mergeHistory, mergeSuppliers, updateSupplier } from './suppliers.ts';
 
 /** Three spellings of one firm are suggested as duplicates, merged with a reason, and found again by the next file. Sample data. */
 describe.each(engines)('supplier de-duplication on %s', (engine) => {
@@ -72,5 +73,19 @@ describe.each(engines)('supplier de-duplication on %s', (engine) => {
     const [other] = await h.database.db.insert(organisations).values({ slug: 'other-org', name: 'Other Organisation', kind: 'council' }).returning({ id: organisations.id });
     await expect(mergeSuppliers(h.database.db, other!.id, kept, await idOf('Acne Ltd'), 'not ours', cliActor)).rejects.toThrow(/not there/);
     expect(await mergeHistory(h.database.db, h.seed.organisationId)).toHaveLength(2);
+  });
+
+  it('places a supplier by its postcode, or says why it cannot, changing nothing', async () => {
+    await loadWiganPlaces(h.database.db);
+    const id = await idOf('Acne Ltd');
+    expect(await updateSupplier(h.database.db, h.seed.organisationId, id, { kind: 'sme', postcode: 'wn1 1aa', companyNumber: '01234567', charityNumber: null }, cliActor)).toEqual({ ok: true });
+    const [placed] = await h.database.db.select().from(suppliers).where(eq(suppliers.id, id));
+    expect(placed).toMatchObject({ kind: 'sme', postcode: 'WN1 1AA', lad25: 'E08000010', companyNumber: '01234567' });
+    expect(placed!.lsoa21).toMatch(/^E01/);
+    expect(placed!.ward25).toMatch(/^E05/);
+    expect(await updateSupplier(h.database.db, h.seed.organisationId, id, { kind: 'large', postcode: 'ZZ99 9ZZ', companyNumber: null, charityNumber: null }, cliActor)).toMatchObject({ ok: false, field: 'postcode' });
+    expect(await updateSupplier(h.database.db, h.seed.organisationId, id, { kind: 'large', postcode: null, companyNumber: '123', charityNumber: null }, cliActor)).toMatchObject({ ok: false, field: 'companyNumber' });
+    const [after] = await h.database.db.select().from(suppliers).where(eq(suppliers.id, id));
+    expect(after).toMatchObject({ kind: 'sme', postcode: 'WN1 1AA' });
   });
 });

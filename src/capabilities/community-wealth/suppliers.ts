@@ -1,7 +1,8 @@
 import { and, eq, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
-import { contracts, payments, supplierAliases, supplierMerges, suppliers } from './schema.ts';
+import { placePostcode } from '../geography/place-postcode.ts';
+import { contracts, payments, supplierAliases, supplierMerges, suppliers, type SupplierKind } from './schema.ts';
 
 /**
  * Suppliers: one row per firm once merged. Spellings of one firm are suggested as duplicates by their name key
@@ -70,4 +71,29 @@ export async function mergeHistory(db: Tx, organisationId: string): Promise<Merg
         where m.organisation_id = ${organisationId} order by m.merged_at desc, m.id`,
   );
   return rows.map((r) => ({ keptName: r.kept_name, mergedName: r.merged_name, paymentsMoved: r.payments_moved, reason: r.reason, mergedBy: r.merged_by, mergedAt: new Date(r.merged_at) }));
+}
+
+export type SupplierDetails = { kind: SupplierKind; postcode: string | null; companyNumber: string | null; charityNumber: string | null };
+
+/**
+ * What a person knows about a supplier: its kind, its postcode (placed in a 2021 LSOA, 2025 ward and district, which is
+ * what makes its spend local or not), and its company or charity number. A postcode that can't be placed is refused
+ * with the reason and nothing changes.
+ */
+export async function updateSupplier(db: Db, organisationId: string, supplierId: string, details: SupplierDetails, actor: Actor): Promise<{ ok: true } | { ok: false; field: keyof SupplierDetails; message: string }> {
+  if (details.companyNumber && !/^([0-9]{8}|[A-Z]{2}[0-9]{6})$/.test(details.companyNumber)) return { ok: false, field: 'companyNumber', message: 'Enter a Companies House number as 8 characters, like 01234567 or SC123456' };
+  if (details.charityNumber && !/^[0-9]{6,8}(-[0-9]{1,2})?$/.test(details.charityNumber)) return { ok: false, field: 'charityNumber', message: 'Enter a charity number as 6 to 8 digits, like 1123456' };
+  return db.transaction(async (tx) => {
+    const [found] = await tx.select({ id: suppliers.id }).from(suppliers).where(and(eq(suppliers.id, supplierId), eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId)));
+    if (!found) return { ok: false as const, field: 'kind' as const, message: 'That supplier is not there' };
+    let place = { postcode: null as string | null, lsoa21: null as string | null, ward25: null as string | null, lad25: null as string | null };
+    if (details.postcode?.trim()) {
+      const placed = await placePostcode(tx, details.postcode);
+      if (!placed.ok) return { ok: false as const, field: 'postcode' as const, message: placed.message };
+      place = { postcode: placed.place.display, lsoa21: placed.place.lsoa21, ward25: placed.place.ward25, lad25: placed.place.lad25 };
+    }
+    await tx.update(suppliers).set({ kind: details.kind, ...place, companyNumber: details.companyNumber, charityNumber: details.charityNumber, updatedAt: new Date() }).where(eq(suppliers.id, supplierId));
+    await recordAudit(tx, { actor, action: 'community-wealth.supplier.updated', objectType: 'supplier', objectId: supplierId, details: { kind: details.kind, lad25: place.lad25 } });
+    return { ok: true as const };
+  });
 }
