@@ -11,6 +11,7 @@ import { engines } from '../../../tests/support/engines.ts';
 import { spendSources } from './schema.ts';
 import { guessMapping } from './spend-columns.ts';
 import { importSpend } from './spend-import.ts';
+import { loadWiganPlaces } from '../community-voice/testing.ts';
 
 /**
  * Two councils publish the same payments in different shapes; both import to the same payments, suppliers are
@@ -96,5 +97,21 @@ describe.each(engines)('importing spend files on %s', (engine) => {
     expect(await queryRows<{ n: number }>(h.database.db, sql`select (select count(*) from payments)::int + (select count(*) from suppliers)::int as n`)).toEqual(before);
     const wrongShape = await importSpend(h.database.db, a!.id, await fileOf('b-shaped.csv', shapeB), 'b-shaped.csv', cliActor).catch((e: unknown) => e);
     expect((wrongShape as Error).message).toMatch(/does not match this source’s columns: .*no column “Payment Date” for the payment date/);
+  });
+
+  it('places new suppliers by the postcode in the file, leaving unknown postcodes unplaced', async () => {
+    await loadWiganPlaces(h.database.db);
+    const header = 'Payment Date,Supplier Name,Amount,Supplier Postcode';
+    const id = await sourceFor('Sample council C', header);
+    const file = await fileOf('c.csv', [header, '01/04/2025,Wigan Bakery Ltd,100,WN1 1AA', '02/04/2025,Wigan Bakery Ltd,50,', '03/04/2025,Nowhere Ltd,70,ZZ99 9ZZ', '04/04/2025,Mr J Smith,20,WN1 1AA'].join('\n'));
+    await importSpend(h.database.db, id, file, 'c.csv', cliActor);
+    const placed = await queryRows<{ name: string; postcode: string | null; lad25: string | null; lsoa21: string | null; ward25: string | null }>(h.database.db, sql`select s.name, s.postcode, s.lad25, s.lsoa21, s.ward25 from suppliers s join supplier_aliases a on a.supplier_id = s.id where a.source_id = ${id} order by s.name`);
+    expect(placed.map((p) => [p.name, p.postcode, p.lad25])).toEqual([
+      ['Mr J Smith', null, null],
+      ['Nowhere Ltd', null, null],
+      ['Wigan Bakery Ltd', 'WN1 1AA', 'E08000010'],
+    ]);
+    expect(placed[2]!.lsoa21).toMatch(/^E01/);
+    expect(placed[2]!.ward25).toMatch(/^E05/);
   });
 });

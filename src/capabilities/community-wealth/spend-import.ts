@@ -7,6 +7,8 @@ import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ImportError, Problems, readRows } from '../../platform/data/csv.ts';
 import { spendImports, spendSources, supplierAliases, suppliers } from './schema.ts';
 import { amountInPence, mappingProblems, paymentDate, spendFieldNames, type SpendMapping } from './spend-columns.ts';
+import { placePostcodes } from '../geography/place-postcode.ts';
+import { normalisePostcode } from '../geography/postcodes.ts';
 import { looksLikeIndividual, supplierKey } from './supplier-names.ts';
 
 /**
@@ -32,7 +34,7 @@ const maxText = 500;
 /** Rows go to the database in batches, so a million-row file never becomes one enormous string. */
 const batchSize = 50_000;
 
-type Line = { paidOn: string; supplier: string; supplierId: string; amount: number; department: string; purpose: string; reference: string; key: string };
+type Line = { paidOn: string; supplier: string; supplierId: string; postcode: string; amount: number; department: string; purpose: string; reference: string; key: string };
 
 async function sha256Of(file: string): Promise<string> {
   const hash = createHash('sha256');
@@ -80,7 +82,7 @@ async function readLines(file: string, label: string, mapping: SpendMapping): Pr
     const content = [line.paidOn, line.supplier, line.supplierId, line.amount, line.department, line.purpose, line.reference].join('\u0001');
     const occurrence = (seen.get(content) ?? 0) + 1;
     seen.set(content, occurrence);
-    lines.push({ ...line, key: createHash('sha1').update(`${content}\u0001${occurrence}`).digest('base64url') });
+    lines.push({ ...line, postcode: cell('supplierPostcode'), key: createHash('sha1').update(`${content}\u0001${occurrence}`).digest('base64url') });
   }
   if (!checkedHeader) throw new ImportError(label, [], `${label} has no payments in it.`);
   if (problems.list.length) throw new ImportError(label, problems.list, `${label} was not imported: ${problems.full ? `at least ${problems.list.length}` : problems.list.length} of its ${total.toLocaleString('en-GB')} rows could not be read.`);
@@ -89,8 +91,13 @@ async function readLines(file: string, label: string, mapping: SpendMapping): Pr
 
 /** Existing suppliers for the file's published names, and new ones for the rest (individuals marked as such). */
 async function supplierIds(tx: Tx, source: { id: string; organisationId: string }, lines: Line[]): Promise<{ ids: Map<string, string>; added: number }> {
-  const published = new Map<string, { name: string; id: string }>();
-  for (const l of lines) published.set(`${l.supplier}\u0001${l.supplierId}`, { name: l.supplier, id: l.supplierId });
+  const published = new Map<string, { name: string; id: string; postcode: string }>();
+  for (const l of lines) {
+    const key = `${l.supplier}\u0001${l.supplierId}`;
+    const seen = published.get(key);
+    if (!seen) published.set(key, { name: l.supplier, id: l.supplierId, postcode: l.postcode });
+    else if (!seen.postcode && l.postcode) seen.postcode = l.postcode;
+  }
   const known = await queryRows<{ published_name: string; published_id: string; supplier_id: string }>(
     tx,
     sql`select a.published_name, a.published_id, coalesce(s.merged_into_id, s.id) as supplier_id
@@ -106,8 +113,29 @@ async function supplierIds(tx: Tx, source: { id: string; organisationId: string 
       .returning({ id: suppliers.id });
     await tx.insert(supplierAliases).values(batch.map(([, p], j) => ({ sourceId: source.id, supplierId: made[j]!.id, publishedName: p.name, publishedId: p.id })));
     batch.forEach(([key], j) => ids.set(key, made[j]!.id));
+    await placeByPostcode(
+      tx,
+      batch.flatMap(([, p], j) => {
+        const postcode = p.postcode ? normalisePostcode(p.postcode) : null;
+        return postcode && !looksLikeIndividual(p.name) ? [{ id: made[j]!.id, postcode }] : [];
+      }),
+    );
   }
   return { ids, added: missing.length };
+}
+
+/**
+ * New suppliers with a postcode in the file are placed at once (geography/place-postcode.ts, for the whole batch). A
+ * postcode not found leaves the supplier unplaced (its spend then counts as "place not known", never as local) for a
+ * person to correct.
+ */
+async function placeByPostcode(tx: Tx, found: { id: string; postcode: string }[]): Promise<void> {
+  const places = await placePostcodes(tx, found.map((f) => f.postcode));
+  const placed = found.flatMap((f) => (places.has(f.postcode) ? [{ id: f.id, ...places.get(f.postcode)! }] : []));
+  if (!placed.length) return;
+  const values = sql.join(placed.map((p) => sql`(${p.id}::uuid, ${p.display}, ${p.lsoa21}, ${p.ward25}, ${p.lad25})`), sql`, `);
+  await tx.execute(sql`update suppliers s set postcode = v.display, lsoa21 = v.lsoa21, ward25 = v.ward25, lad25 = v.lad25
+    from (values ${values}) as v(id, display, lsoa21, ward25, lad25) where s.id = v.id`);
 }
 
 /**
