@@ -68,17 +68,7 @@ export function withStoryAreas(choices: StoryChoices, story: StoryView): StoryCh
   return { ...choices, areas: [...choices.areas, ...extra.map((a) => ({ ...a, kind: a.vintage === 'neighbourhood' ? ('neighbourhood' as const) : a.vintage.startsWith('lad') ? ('district' as const) : ('ward' as const) }))] };
 }
 
-export type StoryInput = {
-  toldOn: string;
-  title: string;
-  body: string;
-  quote: string | null;
-  consent: StoryConsent;
-  consentOn: string | null;
-  outcomeIds: string[];
-  areas: { vintage: string; code: string }[];
-  sample: boolean;
-};
+export type StoryInput = Pick<StoryView, 'toldOn' | 'title' | 'body' | 'quote' | 'consent' | 'consentOn' | 'sample'> & { outcomeIds: string[]; areas: { vintage: string; code: string }[] };
 
 
 export function readStoryForm(form: Form, today: string, choices: StoryChoices): Checked<StoryInput> {
