@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { compassSvg, escapeXml, geometry, pointOn } from './compass-svg.ts';
+import { compassSvg, geometry, pointOn } from './compass-svg.ts';
+import { escapeXml } from '../../platform/web/svg.ts';
 import { placeStandardThemes } from './vocabulary.ts';
 
 const labels = placeStandardThemes.map((t) => t.label);

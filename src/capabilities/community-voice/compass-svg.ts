@@ -7,15 +7,12 @@
  *
  * Every piece of text put into the SVG goes through escapeXml: the result is rendered with `| safe`.
  */
+import { escapeXml } from '../../platform/web/svg.ts';
 
 export type CompassSeries = { label: string; values: (number | null)[] };
 
 export type CompassInput = { id: string; title: string; labels: string[]; series: CompassSeries[]; min?: number; max?: number };
 
-/** Escapes text for an XML text node or a quoted attribute. */
-export function escapeXml(value: string): string {
-  return value.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
-}
 
 /** GOV.UK colours with at least 3:1 contrast on white (blue, red, green, purple). */
 export const seriesStyles = [

@@ -35,12 +35,12 @@ describe('progress chart', () => {
   it('is an image with a title and a description giving every figure, with text escaped', () => {
     const svg = progressChartSvg(chart);
     expect(svg).toContain('role="img" aria-labelledby="chart-1-title chart-1-desc"');
-    expect(svg).toContain('<title id="chart-1-title">Feel safe &#60;after&#62; dark &#38; “alone”</title>');
+    expect(svg).toContain('<title id="chart-1-title">Feel safe &lt;after&gt; dark &amp; “alone”</title>');
     expect(svg).toContain('<desc id="chart-1-desc">Values over time: 30 June 2025, 45.5%; 31 December 2025, 51%. Baseline 42% in March 2025. Target 60% by March 2027.</desc>');
     expect(svg).not.toContain('<after>');
     const odd = progressChartSvg({ ...chart, id: 'c"2', unit: '<b>' });
-    expect(odd).toContain('aria-labelledby="c&#34;2-title c&#34;2-desc"');
-    expect(odd).toContain('>&#60;b&#62;</text>');
+    expect(odd).toContain('aria-labelledby="c&quot;2-title c&quot;2-desc"');
+    expect(odd).toContain('>&lt;b&gt;</text>');
     expect(odd).not.toContain('<b>');
   });
 

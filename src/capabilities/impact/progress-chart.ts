@@ -1,4 +1,5 @@
 import { longDate } from '../../platform/web/dates.ts';
+import { escapeXml } from '../../platform/web/svg.ts';
 import { formatValue, monthYear } from './outcomes.ts';
 
 /**
@@ -18,7 +19,6 @@ export type ProgressChart = {
   target?: { value: number; on: string } | null;
 };
 
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 const day = 86_400_000;
 
 /** A round step (1, 2 or 5 times a power of ten) giving about `count` gridlines over `span`. */
@@ -67,20 +67,20 @@ export function progressChartSvg(chart: ProgressChart): string {
     .join(' ');
 
   const parts: string[] = [
-    `<svg class="pw-chart pw-progress-chart" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${escape(chart.id)}-title ${escape(chart.id)}-desc" xmlns="http://www.w3.org/2000/svg">`,
-    `<title id="${escape(chart.id)}-title">${escape(chart.title)}</title>`,
-    `<desc id="${escape(chart.id)}-desc">${escape(described)}</desc>`,
+    `<svg class="pw-chart pw-progress-chart" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${escapeXml(chart.id)}-title ${escapeXml(chart.id)}-desc" xmlns="http://www.w3.org/2000/svg">`,
+    `<title id="${escapeXml(chart.id)}-title">${escapeXml(chart.title)}</title>`,
+    `<desc id="${escapeXml(chart.id)}-desc">${escapeXml(described)}</desc>`,
   ];
   for (let g = y0; g <= y1 + step / 1000; g += step) {
     const at = f(y(g));
     parts.push(`<line x1="${left}" x2="${left + plotWidth}" y1="${at}" y2="${at}" class="pw-chart__grid"/>`);
-    parts.push(`<text x="${left - 6}" y="${f(y(g) + 4)}" text-anchor="end" class="pw-chart__label">${escape(Number(g.toPrecision(12)).toLocaleString('en-GB', { maximumFractionDigits: 2 }))}</text>`);
+    parts.push(`<text x="${left - 6}" y="${f(y(g) + 4)}" text-anchor="end" class="pw-chart__label">${escapeXml(Number(g.toPrecision(12)).toLocaleString('en-GB', { maximumFractionDigits: 2 }))}</text>`);
   }
-  parts.push(`<text x="${left}" y="${top - 12}" class="pw-chart__label">${escape(chart.unit)}</text>`);
+  parts.push(`<text x="${left}" y="${top - 12}" class="pw-chart__label">${escapeXml(chart.unit)}</text>`);
   const firstOn = new Date(x0).toISOString().slice(0, 10);
   const lastOn = new Date(x1).toISOString().slice(0, 10);
-  parts.push(`<text x="${left}" y="${height - bottom + 20}" text-anchor="start" class="pw-chart__label">${escape(monthYear(firstOn))}</text>`);
-  parts.push(`<text x="${left + plotWidth}" y="${height - bottom + 20}" text-anchor="end" class="pw-chart__label">${escape(monthYear(lastOn))}</text>`);
+  parts.push(`<text x="${left}" y="${height - bottom + 20}" text-anchor="start" class="pw-chart__label">${escapeXml(monthYear(firstOn))}</text>`);
+  parts.push(`<text x="${left + plotWidth}" y="${height - bottom + 20}" text-anchor="end" class="pw-chart__label">${escapeXml(monthYear(lastOn))}</text>`);
 
   if (baseline) {
     const by = f(y(baseline.value));
@@ -93,10 +93,10 @@ export function progressChartSvg(chart: ProgressChart): string {
     const ty = y(target.value);
     if (baseline) parts.push(`<line x1="${f(x(baseline.on))}" y1="${f(y(baseline.value))}" x2="${f(tx)}" y2="${f(ty)}" stroke="#00703c" stroke-width="1.5" stroke-dasharray="2 4" class="pw-progress-chart__path"/>`);
     parts.push(`<path d="M ${f(tx)} ${f(ty - 8)} L ${f(tx + 8)} ${f(ty)} L ${f(tx)} ${f(ty + 8)} L ${f(tx - 8)} ${f(ty)} Z" fill="#ffffff" stroke="#00703c" stroke-width="2.5" class="pw-progress-chart__target"/>`);
-    parts.push(`<text x="${f(Math.min(tx + 12, width - 4))}" y="${f(ty - 10)}" text-anchor="${tx + 12 > left + plotWidth ? 'end' : 'start'}" class="pw-chart__label">Target ${escape(show(target.value))}</text>`);
+    parts.push(`<text x="${f(Math.min(tx + 12, width - 4))}" y="${f(ty - 10)}" text-anchor="${tx + 12 > left + plotWidth ? 'end' : 'start'}" class="pw-chart__label">Target ${escapeXml(show(target.value))}</text>`);
   }
   if (points.length > 1) parts.push(`<polyline points="${points.map((p) => `${f(x(p.measuredOn))},${f(y(p.value))}`).join(' ')}" fill="none" stroke="#1d70b8" stroke-width="3" class="pw-progress-chart__line"/>`);
-  for (const p of points) parts.push(`<circle cx="${f(x(p.measuredOn))}" cy="${f(y(p.value))}" r="5" fill="#1d70b8" stroke="#ffffff" stroke-width="1.5" class="pw-progress-chart__point" data-date="${escape(p.measuredOn)}" data-value="${p.value}"/>`);
+  for (const p of points) parts.push(`<circle cx="${f(x(p.measuredOn))}" cy="${f(y(p.value))}" r="5" fill="#1d70b8" stroke="#ffffff" stroke-width="1.5" class="pw-progress-chart__point" data-date="${escapeXml(p.measuredOn)}" data-value="${p.value}"/>`);
   if (!points.length) parts.push(`<text x="${left + plotWidth / 2}" y="${top + plotHeight / 2}" text-anchor="middle" class="pw-chart__label">No values measured yet</text>`);
   parts.push('</svg>');
   return parts.join('');

@@ -1,3 +1,5 @@
+import { escapeXml } from '../../platform/web/svg.ts';
+
 /**
  * Server-rendered SVG charts. Each is an image with a text alternative (title and description); the page
  * always puts the same numbers in a table beneath, so nothing depends on seeing the chart.
@@ -9,8 +11,6 @@
  * and the tiles' paint so a decile looks the same everywhere.
  */
 export const decileColours = ['#440154', '#482878', '#3e4989', '#31688e', '#26828e', '#1f9e89', '#35b779', '#6ece58', '#b5de2b', '#fde725'] as const;
-
-const escape = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 export type DecileChart = { id: string; title: string; counts: number[]; comparison?: { label: string; shares: number[] } };
 
@@ -39,8 +39,8 @@ export function decileChartSvg(chart: DecileChart): string {
   const parts: string[] = [];
   parts.push(
     `<svg class="pw-chart" viewBox="0 0 ${width} ${height}" role="img" aria-labelledby="${chart.id}-title ${chart.id}-desc" xmlns="http://www.w3.org/2000/svg">`,
-    `<title id="${chart.id}-title">${escape(chart.title)}</title>`,
-    `<desc id="${chart.id}-desc">${escape(description)}</desc>`,
+    `<title id="${chart.id}-title">${escapeXml(chart.title)}</title>`,
+    `<desc id="${chart.id}-desc">${escapeXml(description)}</desc>`,
   );
   for (const g of gridlines) {
     parts.push(`<line x1="${left}" x2="${width - 16}" y1="${y(g).toFixed(1)}" y2="${y(g).toFixed(1)}" class="pw-chart__grid"/>`);

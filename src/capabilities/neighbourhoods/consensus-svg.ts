@@ -1,4 +1,5 @@
 import type { Consensus } from './resident-mapping.ts';
+import { escapeXml } from '../../platform/web/svg.ts';
 
 /** Shares of answers, as bands of the heat map: the legend and the cells use the same list. */
 export const consensusBands = [
@@ -9,7 +10,6 @@ export const consensusBands = [
   { from: 0.8, to: 1.01, label: '80% or more', colour: '#0b3d91' },
 ] as const;
 
-const escape = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 
 /**
  * The heat map of answers as a static SVG, drawn in British National Grid metres (north up), so it needs no
@@ -35,7 +35,7 @@ export function consensusSvg(result: Extract<Consensus, { suppressed: false }>, 
     : `Shaded squares of ${cell} metres show the share of answers covering each place; no place is covered by ${result.needed} of the ${result.responses} answers.`;
   return (
     `<svg class="pw-consensus" role="img" aria-labelledby="consensus-title consensus-desc" viewBox="${x0} ${-y1} ${width} ${height}" preserveAspectRatio="xMidYMid meet" xmlns="http://www.w3.org/2000/svg">` +
-    `<title id="consensus-title">${escape(title)}</title><desc id="consensus-desc">${escape(description)}</desc>` +
+    `<title id="consensus-title">${escapeXml(title)}</title><desc id="consensus-desc">${escapeXml(description)}</desc>` +
     `<rect x="${x0}" y="${-y1}" width="${width}" height="${height}" fill="#ffffff"/>` +
     `<g>${rects}</g>` +
     `<g fill="none" stroke="#6f777b" stroke-width="0.75" vector-effect="non-scaling-stroke">${context.replaceAll('<path ', '<path vector-effect="non-scaling-stroke" ')}</g>` +
