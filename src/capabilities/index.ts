@@ -6,6 +6,7 @@ import { home } from './home/index.ts';
 import { indicators } from './indicators/index.ts';
 import { communityAssets } from './community-assets/index.ts';
 import { communityVoice } from './community-voice/index.ts';
+import { communityWealth } from './community-wealth/index.ts';
 import { funds } from './funds/index.ts';
 import { impact } from './impact/index.ts';
 import { compositeIndex } from './composite-index/index.ts';
@@ -18,4 +19,4 @@ import { partnershipsCapability } from './partnerships/index.ts';
 import { supportingPeople } from './supporting-people/index.ts';
 
 /** Every capability Patchwork has. Adding one is: make its folder, export a Capability, list it here. */
-export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, funds, supportingPeople, impact, maps, localData, compositeIndex, accounts, organisations, indicators, administration];
+export const capabilities: Capability[] = [home, about, need, neighbourhoods, communityAssets, communityVoice, partnershipsCapability, funds, supportingPeople, impact, communityWealth, maps, localData, compositeIndex, accounts, organisations, indicators, administration];

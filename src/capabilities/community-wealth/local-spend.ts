@@ -2,7 +2,7 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/database.ts';
 import { latestLsoa21Edition } from '../community-assets/gaps.ts';
 import { neighbourhoodBestFit } from '../community-voice/areas.ts';
-import type { SupplierKind } from './schema.ts';
+import { supplierKindNames, type SupplierKind } from './schema.ts';
 
 /**
  * Where an organisation's money lands: the share of its spend (net of credit notes) with suppliers inside its district,
@@ -81,13 +81,12 @@ export async function localSpend(db: Db, scope: SpendScope): Promise<LocalSpend>
             where ${where} group by v.decile order by v.decile`,
       )
     : [];
-  const kindNames: Record<SupplierKind, string> = { sme: 'Small and medium-sized firms', large: 'Large firms', vcse: 'Voluntary, community and social enterprise', public: 'Public bodies', individual: 'Individuals', unknown: 'Kind not known' };
   return {
     totalPence: total,
     payments: totals!.n,
     local: { label: 'Suppliers in the district', pence: Number(totals!.local ?? 0), share: shareOf(Number(totals!.local ?? 0), total) },
     placeUnknown: { label: 'Suppliers whose place is not known', pence: Number(totals!.unknown ?? 0), share: shareOf(Number(totals!.unknown ?? 0), total) },
-    byKind: kinds.map((k) => ({ kind: k.kind, label: kindNames[k.kind], pence: Number(k.pence), share: shareOf(Number(k.pence), total) })),
+    byKind: kinds.map((k) => ({ kind: k.kind, label: supplierKindNames[k.kind], pence: Number(k.pence), share: shareOf(Number(k.pence), total) })),
     byDecile: deciles.map((d) => ({ decile: d.decile, label: `Decile ${d.decile}`, pence: Number(d.pence), share: shareOf(Number(d.pence), total) })),
     decileEdition: edition?.label ?? null,
     byDepartment: departments.map((d) => ({ label: d.department || 'Department not given', pence: Number(d.pence), share: shareOf(Number(d.pence), total), localPence: Number(d.local ?? 0), localShare: shareOf(Number(d.local ?? 0), Number(d.pence)) })),

@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, date, type AnyPgColumn, doublePrecision, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, date, type AnyPgColumn, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { enumCheck } from '../../platform/db/checks.ts';
 import type { SpendMapping } from './spend-columns.ts';
@@ -16,6 +16,14 @@ const pence = (name: string) => bigint(name, { mode: 'number' });
 /** An individual's name is never shown or exported: they count in totals as "individuals". */
 export const supplierKinds = ['sme', 'large', 'vcse', 'public', 'individual', 'unknown'] as const;
 export type SupplierKind = (typeof supplierKinds)[number];
+export const supplierKindNames: Record<SupplierKind, string> = {
+  sme: 'Small and medium-sized firms',
+  large: 'Large firms',
+  vcse: 'Voluntary, community and social enterprise',
+  public: 'Public bodies',
+  individual: 'Individuals',
+  unknown: 'Kind not known',
+};
 
 /** Where an organisation's spend files come from, and how their columns map (kept so the next file needs no mapping). */
 export const spendSources = pgTable(
@@ -34,6 +42,30 @@ export const spendSources = pgTable(
     updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index('spend_sources_organisation_idx').on(t.organisationId)],
+);
+
+const bytes = customType<{ data: Buffer; driverData: Buffer | Uint8Array }>({
+  dataType: () => 'bytea',
+  fromDriver: (value) => Buffer.from(value),
+});
+
+/**
+ * A file uploaded and waiting for its columns to be checked before it is imported: kept in the database (not on one
+ * server's disk) so the check page works behind a load balancer; removed when imported, or after a day.
+ */
+export const spendUploads = pgTable(
+  'spend_uploads',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    sourceId: uuid('source_id')
+      .notNull()
+      .references(() => spendSources.id, { onDelete: 'cascade' }),
+    fileName: text('file_name').notNull(),
+    bytes: bytes('bytes').notNull(),
+    uploadedBy: uuid('uploaded_by').references(() => users.id, { onDelete: 'set null' }),
+    uploadedAt: timestamp('uploaded_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [index('spend_uploads_source_idx').on(t.sourceId, t.uploadedAt)],
 );
 
 /** One file brought in, all or nothing, with what it held. The same file twice is recognised by its hash. */
@@ -152,6 +184,28 @@ export const payments = pgTable(
     dedupeKey: text('dedupe_key').notNull(),
   },
   (t) => [uniqueIndex('payments_dedupe_idx').on(t.sourceId, t.dedupeKey), index('payments_supplier_idx').on(t.supplierId), index('payments_source_paid_idx').on(t.sourceId, t.paidOn)],
+);
+
+/**
+ * Payments summed by supplier, month and department: what the dashboards read, so a district's figures come from
+ * tens of thousands of rows rather than millions. Kept in step by the import and by merges (spend-summary.ts).
+ */
+export const spendSummary = pgTable(
+  'spend_summary',
+  {
+    sourceId: uuid('source_id')
+      .notNull()
+      .references(() => spendSources.id, { onDelete: 'cascade' }),
+    supplierId: uuid('supplier_id')
+      .notNull()
+      .references(() => suppliers.id),
+    /** The first day of the month paid in. */
+    month: date('month').notNull(),
+    department: text('department').notNull(),
+    payments: integer('payments').notNull(),
+    amountPence: pence('amount_pence').notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.sourceId, t.supplierId, t.month, t.department] }), index('spend_summary_supplier_idx').on(t.supplierId)],
 );
 
 /** A measure of social value an organisation asks for in contracts (local jobs, apprenticeships…), optionally valued. */

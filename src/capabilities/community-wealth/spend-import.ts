@@ -7,6 +7,7 @@ import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { ImportError, Problems, readRows } from '../../platform/data/csv.ts';
 import { spendImports, spendSources, supplierAliases, suppliers } from './schema.ts';
 import { amountInPence, mappingProblems, paymentDate, spendFieldNames, type SpendMapping } from './spend-columns.ts';
+import { summariseImport } from './spend-summary.ts';
 import { placePostcodes } from '../geography/place-postcode.ts';
 import { normalisePostcode } from '../geography/postcodes.ts';
 import { looksLikeIndividual, supplierKey } from './supplier-names.ts';
@@ -187,9 +188,13 @@ export async function importSpend(db: Db, sourceId: string, file: string, label:
       .update(spendImports)
       .set({ paymentsAdded: result.paymentsAdded, duplicatesSkipped: result.duplicatesSkipped, creditNotes: result.creditNotes, totalPence: result.totalPence, firstPaidOn: result.firstPaidOn, lastPaidOn: result.lastPaidOn })
       .where(eq(spendImports.id, importId));
+    await summariseImport(tx, importId);
     await recordAudit(tx, { actor, action: 'community-wealth.spend.imported', objectType: 'spend_import', objectId: importId, details: { sourceId: source.id, file: label.slice(0, 300), ...result } });
     return result;
   });
-  await db.transaction((tx) => analyze(tx, 'payments'));
+  await db.transaction(async (tx) => {
+    await analyze(tx, 'payments');
+    await analyze(tx, 'spend_summary');
+  });
   return report;
 }

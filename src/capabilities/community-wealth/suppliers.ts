@@ -3,6 +3,7 @@ import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { placePostcode } from '../geography/place-postcode.ts';
 import { contracts, payments, supplierAliases, supplierMerges, suppliers, type SupplierKind } from './schema.ts';
+import { resummariseSuppliers } from './spend-summary.ts';
 
 /**
  * Suppliers: one row per firm once merged. Spellings of one firm are suggested as duplicates by their name key
@@ -54,6 +55,7 @@ export async function mergeSuppliers(db: Db, organisationId: string, keptId: str
     await tx.update(suppliers).set({ mergedIntoId: keptId, updatedAt: new Date() }).where(eq(suppliers.id, mergedId));
     // Earlier merges into the one now merged point on to the one kept, so every old id leads to a live supplier.
     await tx.update(suppliers).set({ mergedIntoId: keptId }).where(eq(suppliers.mergedIntoId, mergedId));
+    await resummariseSuppliers(tx, [keptId, mergedId]);
     await tx.insert(supplierMerges).values({ organisationId, keptId, mergedId, mergedName: merged.name, paymentsMoved: moved.length, reason: reason.trim().slice(0, 1000), mergedBy: actor.userId });
     await recordAudit(tx, { actor, action: 'community-wealth.supplier.merged', objectType: 'supplier', objectId: keptId, details: { mergedId, mergedName: merged.name, paymentsMoved: moved.length } });
     return { paymentsMoved: moved.length };

@@ -12,7 +12,7 @@ import { enumCheck } from '../../platform/db/checks.ts';
  */
 
 /** Where a measure's values come from: Patchwork's own data, or typed in. */
-export const measureSources = ['indicator', 'local-indicator', 'voice', 'support', 'manual'] as const;
+export const measureSources = ['indicator', 'local-indicator', 'voice', 'support', 'social-value', 'manual'] as const;
 export type MeasureSource = (typeof measureSources)[number];
 export const measureDirections = ['increase', 'decrease', 'maintain'] as const;
 export type MeasureDirection = (typeof measureDirections)[number];
