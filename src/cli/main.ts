@@ -18,6 +18,8 @@ import { editionCatalogue, importIodEdition } from '../capabilities/indicators/i
 import { deriveLsoa21Population, importPopulation } from '../capabilities/indicators/population.ts';
 import { bundledDataLoaded, loadBundledData } from '../capabilities/indicators/bundled-data.ts';
 import { generateSampleServices } from '../capabilities/community-assets/sample.ts';
+import { addSampleSpend, importSpendFromCommandLine, SpendCliError } from '../capabilities/community-wealth/spend-cli.ts';
+import type { SpendImportReport } from '../capabilities/community-wealth/spend-import.ts';
 import { sql } from 'drizzle-orm';
 import { queryRows } from '../platform/db/database.ts';
 import { KeyError, resolveKeyring } from '../platform/crypto/envelope.ts';
@@ -218,6 +220,28 @@ sample
     });
   });
 
+sample
+  .command('spend')
+  .description('a sample transparency file of payments (invented suppliers, each named sample data) imported for a district')
+  .requiredOption('--organisation <slug>', 'the organisation whose spend it is')
+  .requiredOption('--district <code>', 'the district (2025 code or name) its spend counts as local to')
+  .option('--rows <n>', 'how many payments', '20000')
+  .action(async (options: { organisation: string; district: string; rows: string }) => {
+    const rows = Number(options.rows);
+    if (!Number.isInteger(rows) || rows < 1 || rows > 2_000_000) throw new CliError(`--rows must be a whole number from 1 to 2,000,000, not "${options.rows}"`);
+    await withDatabase(async (database) => {
+      const org = await organisationBySlug(database, options.organisation);
+      const report = await addSampleSpend(database.db, org.id, { district: options.district, rows }, cliActor).catch(asSpendCliError);
+      console.log(spendReportLine(report));
+    });
+  });
+
+const asSpendCliError = (error: unknown): never => {
+  throw error instanceof SpendCliError ? new CliError(error.message) : error;
+};
+const spendReportLine = (r: SpendImportReport) =>
+  `Imported ${r.paymentsAdded.toLocaleString('en-GB')} payments (${r.duplicatesSkipped.toLocaleString('en-GB')} already there, ${r.creditNotes.toLocaleString('en-GB')} credit notes, ${r.suppliersAdded.toLocaleString('en-GB')} new suppliers), ${r.firstPaidOn ?? '–'} to ${r.lastPaidOn ?? '–'}.`;
+
 /** An organisation named on the command line, by its slug (as in its web address). */
 async function organisationBySlug(database: Database, slug: string): Promise<{ id: string; slug: string; name: string }> {
   const { sql } = await import('drizzle-orm');
@@ -226,6 +250,21 @@ async function organisationBySlug(database: Database, slug: string): Promise<{ i
   if (!org) throw new CliError(`No organisation has the slug "${slug}": it is the part of the organisation’s address after /organisations/`);
   return org;
 }
+importCommand
+  .command('spend')
+  .description('a spend (transparency) file of payments into an organisation’s source, for files beyond the upload limit: all or nothing, each problem named')
+  .argument('<file>', 'a CSV (or .csv.gz, .xlsx) of payments as the organisation publishes them')
+  .requiredOption('--organisation <slug>', 'the organisation whose spend it is')
+  .requiredOption('--source <name>', 'the source (as named on the Spend files page); made when new, its columns guessed and remembered')
+  .option('--district <code>', 'for a new source: the district (2025 code or name) its spend counts as local to')
+  .action(async (file: string, options: { organisation: string; source: string; district?: string }) => {
+    await withDatabase(async (database) => {
+      const org = await organisationBySlug(database, options.organisation);
+      const report = await importSpendFromCommandLine(database.db, org.id, { source: options.source, district: options.district ?? null, file }, cliActor).catch(asSpendCliError);
+      console.log(spendReportLine(report));
+    });
+  });
+
 importCommand
   .command('assets')
   .description('community assets into an organisation’s directory, from the CSV template (or Excel) or Open Referral UK JSON: all or nothing, each problem named')
