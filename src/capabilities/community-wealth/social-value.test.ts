@@ -4,7 +4,7 @@ import { organisations } from '../../platform/auth/schema.ts';
 import { useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { socialValueCommitments } from './schema.ts';
-import { addContract, addMeasure, recordDelivery, socialValueRollup } from './social-value.ts';
+import { addContract, addMeasure, financialYearOf, financialYearPeriod, financialYearWords, recordDelivery, socialValueRollup, supplierLabel } from './social-value.ts';
 
 /** Social value promised in contracts against what was delivered, by measure and place (sample data). */
 describe.each(engines)('social value on %s', (engine) => {
@@ -47,6 +47,21 @@ describe.each(engines)('social value on %s', (engine) => {
     const [other] = await db.insert(organisations).values({ slug: 'other-org', name: 'Other Organisation', kind: 'council' }).returning({ id: organisations.id });
     const [commitment] = await db.select().from(socialValueCommitments);
     await expect(recordDelivery(db, other!.id, commitment!.id, { deliveredOn: '2025-10-01', quantity: 1, evidence: 'x' }, cliActor)).rejects.toThrow(/not there/);
+    await expect(addContract(db, other!.id, { title: 'Naming a supplier not theirs', reference: null, supplierId: '00000000-0000-0000-0000-000000000000', startsOn: '2025-01-01', endsOn: '2026-01-01', valuePence: null }, [], cliActor)).rejects.toThrow(/own suppliers/);
     await expect(addContract(db, other!.id, { title: 'Using their measure', reference: null, supplierId: null, startsOn: '2025-01-01', endsOn: '2026-01-01', valuePence: null }, [{ measureId: commitment!.measureId, promised: 1, areaVintage: null, areaCode: null }], cliActor)).rejects.toThrow(/own social value measures/);
+  });
+
+  it('withholds the names of individuals', () => {
+    expect(supplierLabel('REDACTED', 'unknown')).toBe('Individual (name withheld)');
+    expect(supplierLabel('Jane Smith', 'unknown')).toBe('Individual (name withheld)');
+    expect(supplierLabel('Local Care Ltd', 'individual')).toBe('Individual (name withheld)');
+    expect(supplierLabel('Local Care Ltd', 'sme')).toBe('Local Care Ltd');
+  });
+
+  it('reads financial years from April to March', () => {
+    expect(financialYearOf('2025-04-01')).toBe(2025);
+    expect(financialYearOf('2026-03-31')).toBe(2025);
+    expect(financialYearPeriod(2025)).toEqual({ from: '2025-04-01', to: '2026-03-31' });
+    expect(financialYearWords(2025)).toBe('2025 to 2026');
   });
 });

@@ -12,7 +12,9 @@ import { spendSources, suppliers } from './schema.ts';
 import { guessMapping } from './spend-columns.ts';
 import { importSpend } from './spend-import.ts';
 import { loadWiganPlaces } from '../community-voice/testing.ts';
-import { likelyDuplicates, mergeHistory, mergeSuppliers, updateSupplier } from './suppliers.ts';
+import { likelyDuplicates, mergeHistory, mergeSuppliers, mergeSuppliersInto, updateSupplier } from './suppliers.ts';
+import { importSampleSpend, seedCommunityWealth } from './testing.ts';
+import { auditEvents } from '../../platform/audit/schema.ts';
 
 /** Three spellings of one firm are suggested as duplicates, merged with a reason, and found again by the next file. Sample data. */
 describe.each(engines)('supplier de-duplication on %s', (engine) => {
@@ -87,5 +89,36 @@ describe.each(engines)('supplier de-duplication on %s', (engine) => {
     expect(await updateSupplier(h.database.db, h.seed.organisationId, id, { kind: 'large', postcode: null, companyNumber: '123', charityNumber: null }, cliActor)).toMatchObject({ ok: false, field: 'companyNumber' });
     const [after] = await h.database.db.select().from(suppliers).where(eq(suppliers.id, id));
     expect(after).toMatchObject({ kind: 'sme', postcode: 'WN1 1AA' });
+  });
+});
+
+/** The hand-worked fixture of testing.ts, plus a few spellings of one firm. Sample data. */
+describe.each(engines)('supplier changes made together on %s', (engine) => {
+  const h = useSeededApp(engine);
+  const idOf = async (name: string) => (await h.database.db.select({ id: suppliers.id }).from(suppliers).where(eq(suppliers.name, name)))[0]!.id;
+
+  it('keeps a place known without a postcode when none is given, and clears one a postcode gave', async () => {
+    const f = await seedCommunityWealth(h.database, h.seed);
+    const tarmac = f.supplierIds['Big Tarmac PLC']!;
+    expect(await updateSupplier(h.database.db, h.seed.organisationId, tarmac, { kind: 'large', postcode: null, companyNumber: '01234567', charityNumber: null }, cliActor)).toEqual({ ok: true });
+    expect((await h.database.db.select().from(suppliers).where(eq(suppliers.id, tarmac)))[0]).toMatchObject({ lad25: 'E08000035', lsoa21: 'E01011229', companyNumber: '01234567' });
+    const care = f.supplierIds['Local Care Ltd']!;
+    expect(await updateSupplier(h.database.db, h.seed.organisationId, care, { kind: 'sme', postcode: null, companyNumber: null, charityNumber: null }, cliActor)).toEqual({ ok: true });
+    expect((await h.database.db.select().from(suppliers).where(eq(suppliers.id, care)))[0]).toMatchObject({ postcode: null, lad25: null, lsoa21: null });
+  });
+
+  it('merges several into one all or none, and never audits a person’s name', async () => {
+    await importSampleSpend(h.database.db, h.seed.organisationId, 'Spellings (sample data)', ['Payment Date,Supplier Name,Amount', '01/05/2025,Acme Ltd,100', '02/05/2025,ACME LIMITED,200', '03/05/2025,Acme Ltd.,300', '04/05/2025,Jane Smith,10', '05/05/2025,JANE SMITH,20']);
+    const [kept, limited, dotted] = [await idOf('Acme Ltd'), await idOf('ACME LIMITED'), await idOf('Acme Ltd.')];
+    await mergeSuppliers(h.database.db, h.seed.organisationId, kept, dotted, 'Same address', cliActor);
+    await expect(mergeSuppliersInto(h.database.db, h.seed.organisationId, kept, [limited, dotted], 'Same company number', cliActor)).rejects.toThrow(/merged already/);
+    expect((await h.database.db.select().from(suppliers).where(eq(suppliers.id, limited)))[0]!.mergedIntoId).toBeNull();
+    expect(await mergeHistory(h.database.db, h.seed.organisationId)).toHaveLength(1);
+    expect(await mergeSuppliersInto(h.database.db, h.seed.organisationId, kept, [limited], 'Same company number', cliActor)).toEqual({ paymentsMoved: 1 });
+    await mergeSuppliers(h.database.db, h.seed.organisationId, await idOf('Jane Smith'), await idOf('JANE SMITH'), 'Same person', cliActor);
+    const audits = await h.database.db.select().from(auditEvents).where(eq(auditEvents.action, 'community-wealth.supplier.merged'));
+    expect(audits).toHaveLength(3);
+    expect(JSON.stringify(audits.map((a) => a.details))).not.toMatch(/jane/i);
+    expect(JSON.stringify(audits.map((a) => a.details))).toContain('Individual (name withheld)');
   });
 });

@@ -3,6 +3,7 @@ import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { placePostcode } from '../geography/place-postcode.ts';
 import { contracts, payments, supplierAliases, supplierMerges, suppliers, type SupplierKind } from './schema.ts';
+import { looksLikeIndividual } from './supplier-names.ts';
 import { resummariseSuppliers } from './spend-summary.ts';
 
 /**
@@ -37,12 +38,12 @@ export async function likelyDuplicates(db: Tx, organisationId: string, limit = 1
 export class MergeError extends Error {}
 
 /** Merges `mergedId` into `keptId` (both the organisation's, both not merged already), recording who, when and why. */
-export async function mergeSuppliers(db: Db, organisationId: string, keptId: string, mergedId: string, reason: string, actor: Actor): Promise<{ paymentsMoved: number }> {
+export async function mergeSuppliers(db: Tx, organisationId: string, keptId: string, mergedId: string, reason: string, actor: Actor): Promise<{ paymentsMoved: number }> {
   if (keptId === mergedId) throw new MergeError('Choose two different suppliers to merge');
   if (!reason.trim()) throw new MergeError('Say why these are the same supplier, such as the same company number');
   return db.transaction(async (tx) => {
     const live = await tx
-      .select({ id: suppliers.id, name: suppliers.name })
+      .select({ id: suppliers.id, name: suppliers.name, kind: suppliers.kind })
       .from(suppliers)
       .where(and(eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId), sql`${suppliers.id} in (${keptId}, ${mergedId})`))
       .for('update');
@@ -57,25 +58,54 @@ export async function mergeSuppliers(db: Db, organisationId: string, keptId: str
     await tx.update(suppliers).set({ mergedIntoId: keptId }).where(eq(suppliers.mergedIntoId, mergedId));
     await resummariseSuppliers(tx, [keptId, mergedId]);
     await tx.insert(supplierMerges).values({ organisationId, keptId, mergedId, mergedName: merged.name, paymentsMoved: moved.length, reason: reason.trim().slice(0, 1000), mergedBy: actor.userId });
-    await recordAudit(tx, { actor, action: 'community-wealth.supplier.merged', objectType: 'supplier', objectId: keptId, details: { mergedId, mergedName: merged.name, paymentsMoved: moved.length } });
+    await recordAudit(tx, { actor, action: 'community-wealth.supplier.merged', objectType: 'supplier', objectId: keptId, details: { mergedId, mergedName: isIndividual(merged) ? withheldName : merged.name, paymentsMoved: moved.length } });
     return { paymentsMoved: moved.length };
   });
 }
 
-export type MergeRecord = { keptName: string; mergedName: string; paymentsMoved: number; reason: string; mergedBy: string | null; mergedAt: Date };
-
-/** The organisation's merges, newest first. */
-export async function mergeHistory(db: Tx, organisationId: string): Promise<MergeRecord[]> {
-  const rows = await queryRows<{ kept_name: string; merged_name: string; payments_moved: number; reason: string; merged_by: string | null; merged_at: string }>(
-    db,
-    sql`select k.name as kept_name, m.merged_name, m.payments_moved, m.reason, u.name as merged_by, m.merged_at::text
-        from supplier_merges m join suppliers k on k.id = m.kept_id left join users u on u.id = m.merged_by
-        where m.organisation_id = ${organisationId} order by m.merged_at desc, m.id`,
-  );
-  return rows.map((r) => ({ keptName: r.kept_name, mergedName: r.merged_name, paymentsMoved: r.payments_moved, reason: r.reason, mergedBy: r.merged_by, mergedAt: new Date(r.merged_at) }));
+/**
+ * Merges several suppliers into one, all or none: a merge that cannot be made (one merged meanwhile, say) undoes
+ * those before it, so a person never finds half their choice done.
+ */
+export async function mergeSuppliersInto(db: Db, organisationId: string, keptId: string, mergedIds: readonly string[], reason: string, actor: Actor): Promise<{ paymentsMoved: number }> {
+  return db.transaction(async (tx) => {
+    let paymentsMoved = 0;
+    for (const mergedId of mergedIds) paymentsMoved += (await mergeSuppliers(tx, organisationId, keptId, mergedId, reason, actor)).paymentsMoved;
+    return { paymentsMoved };
+  });
 }
 
+export type MergeRecord = { keptId: string; keptName: string; keptKind: SupplierKind; mergedName: string; mergedKind: SupplierKind; paymentsMoved: number; reason: string; mergedBy: string | null; mergedAt: Date };
+
+/** The organisation's merges, newest first, with the kinds that say whether a name may be shown (withheldName). */
+export async function mergeHistory(db: Tx, organisationId: string): Promise<MergeRecord[]> {
+  const rows = await queryRows<{ kept_id: string; kept_name: string; kept_kind: SupplierKind; merged_name: string; merged_kind: SupplierKind; payments_moved: number; reason: string; merged_by: string | null; merged_at: string }>(
+    db,
+    sql`select k.id as kept_id, k.name as kept_name, k.kind as kept_kind, m.merged_name, ms.kind as merged_kind, m.payments_moved, m.reason, u.name as merged_by, m.merged_at::text
+        from supplier_merges m join suppliers k on k.id = m.kept_id join suppliers ms on ms.id = m.merged_id left join users u on u.id = m.merged_by
+        where m.organisation_id = ${organisationId} order by m.merged_at desc, m.id`,
+  );
+  return rows.map((r) => ({ keptId: r.kept_id, keptName: r.kept_name, keptKind: r.kept_kind, mergedName: r.merged_name, mergedKind: r.merged_kind, paymentsMoved: r.payments_moved, reason: r.reason, mergedBy: r.merged_by, mergedAt: new Date(r.merged_at) }));
+}
+
+/** What is shown, exported or audited in place of an individual's name. */
+export const withheldName = 'Individual (name withheld)';
+
+/** Whether a supplier is, or may be, a person: marked as an individual, or published under a name that looks like one. */
+export const isIndividual = (s: { name: string; kind: SupplierKind }) => s.kind === 'individual' || looksLikeIndividual(s.name);
+
+/** A supplier's name as it may be shown: an individual's never is. */
+export const shownName = (s: { name: string; kind: SupplierKind }) => (isIndividual(s) ? withheldName : s.name);
+
 export type SupplierDetails = { kind: SupplierKind; postcode: string | null; companyNumber: string | null; charityNumber: string | null };
+
+/** What is wrong with a supplier's numbers, every problem at once (the postcode needs the database: updateSupplier). */
+export function detailsProblems(details: SupplierDetails): { field: keyof SupplierDetails; message: string }[] {
+  const problems: { field: keyof SupplierDetails; message: string }[] = [];
+  if (details.companyNumber && !/^([0-9]{8}|[A-Z]{2}[0-9]{6})$/.test(details.companyNumber)) problems.push({ field: 'companyNumber', message: 'Enter a Companies House number as 8 characters, like 01234567 or SC123456' });
+  if (details.charityNumber && !/^[0-9]{6,8}(-[0-9]{1,2})?$/.test(details.charityNumber)) problems.push({ field: 'charityNumber', message: 'Enter a charity number as 6 to 8 digits, like 1123456, with -1 or similar after it for a linked charity' });
+  return problems;
+}
 
 /**
  * What a person knows about a supplier: its kind, its postcode (placed in a 2021 LSOA, 2025 ward and district, which is
@@ -83,12 +113,15 @@ export type SupplierDetails = { kind: SupplierKind; postcode: string | null; com
  * with the reason and nothing changes.
  */
 export async function updateSupplier(db: Db, organisationId: string, supplierId: string, details: SupplierDetails, actor: Actor): Promise<{ ok: true } | { ok: false; field: keyof SupplierDetails; message: string }> {
-  if (details.companyNumber && !/^([0-9]{8}|[A-Z]{2}[0-9]{6})$/.test(details.companyNumber)) return { ok: false, field: 'companyNumber', message: 'Enter a Companies House number as 8 characters, like 01234567 or SC123456' };
-  if (details.charityNumber && !/^[0-9]{6,8}(-[0-9]{1,2})?$/.test(details.charityNumber)) return { ok: false, field: 'charityNumber', message: 'Enter a charity number as 6 to 8 digits, like 1123456' };
+  const [problem] = detailsProblems(details);
+  if (problem) return { ok: false, ...problem };
   return db.transaction(async (tx) => {
-    const [found] = await tx.select({ id: suppliers.id }).from(suppliers).where(and(eq(suppliers.id, supplierId), eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId)));
+    const [found] = await tx.select({ id: suppliers.id, postcode: suppliers.postcode, lsoa21: suppliers.lsoa21, ward25: suppliers.ward25, lad25: suppliers.lad25 }).from(suppliers).where(and(eq(suppliers.id, supplierId), eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId)));
     if (!found) return { ok: false as const, field: 'kind' as const, message: 'That supplier is not there' };
     let place = { postcode: null as string | null, lsoa21: null as string | null, ward25: null as string | null, lad25: null as string | null };
+    // A place known without a postcode (set from a published lookup) stays unless a postcode is given; clearing a
+    // postcode that was there clears the place it gave.
+    if (!details.postcode?.trim() && !found.postcode) place = { postcode: null, lsoa21: found.lsoa21, ward25: found.ward25, lad25: found.lad25 };
     if (details.postcode?.trim()) {
       const placed = await placePostcode(tx, details.postcode);
       if (!placed.ok) return { ok: false as const, field: 'postcode' as const, message: placed.message };

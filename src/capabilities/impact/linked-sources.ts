@@ -17,7 +17,8 @@ import type { MeasureDirection, MeasureSource } from './schema.ts';
 
 /**
  * Measures linked to what Patchwork already holds: an Indices of Deprivation domain for one of the partnership's
- * areas, a local indicator, a community voice result, or a suppressed aggregate of people supported.
+ * areas, a local indicator, a community voice result, a suppressed aggregate of people supported, or the social
+ * value delivered under one of the partnership's organisations' contracts.
  *
  * A ref comes back from a form, so it is never trusted: linkedSeries finds it again among the choices this viewer
  * would be offered for this partnership, and gives nothing for one that is not there. Every value leaving here is
@@ -49,6 +50,7 @@ export async function linkedChoices(db: Tx, viewer: Viewer, partnershipId: strin
   if (source === 'local-indicator') return (await localChoices(db, viewer, partnershipId)).map((c) => c.choice);
   if (source === 'voice') return (await voiceChoices(db, partnershipId)).map((c) => c.choice);
   if (source === 'support') return supportChoices();
+  if (source === 'social-value') return (await socialValueChoices(db, partnershipId)).map((c) => c.choice);
   return [];
 }
 
@@ -72,6 +74,10 @@ export async function linkedSeries(db: Tx, viewer: Viewer, partnershipId: string
   if (source === 'support') {
     if (!supportChoices().some((c) => sameRef(c.ref, ref))) refused();
     return supportSeries(db, partnershipId, ref, threshold);
+  }
+  if (source === 'social-value') {
+    const found = (await socialValueChoices(db, partnershipId)).find((c) => sameRef(c.choice.ref, ref)) ?? refused();
+    return socialValueSeries(db, found!);
   }
   return refused()!;
 }
@@ -504,6 +510,69 @@ async function supportSeries(db: Tx, partnershipId: string, ref: Record<string, 
     const running = p.to >= today;
     if (!share) notes.push(`People introduced in ${p.words}: ${fewerThan(threshold)} measured at the start and later, not shown.`);
     else points.push({ measuredOn: running ? today : p.to, value: Number(share[1]), source: `Supporting people: ${row!.people} people introduced in ${p.words}${running ? ' (so far)' : ''}, first to latest wellbeing measure` });
+  }
+  return { points, notes };
+}
+
+// ---- Social value delivered ----------------------------------------------------------------------------------------
+
+type SocialValueFound = { choice: LinkedChoice; measureId: string; measure: string; unit: string; organisation: string };
+
+/** One choice per social value measure of the partnership's organisations (community-wealth/social-value.ts). */
+async function socialValueChoices(db: Tx, partnershipId: string): Promise<SocialValueFound[]> {
+  const rows = await queryRows<{ id: string; name: string; unit: string; organisation: string }>(
+    db,
+    sql`select m.id, m.name, m.unit, o.name as organisation from social_value_measures m join organisations o on o.id = m.organisation_id
+        where m.organisation_id in (select po.organisation_id from partnership_organisations po where po.partnership_id = ${partnershipId})
+        order by o.name, m.name, m.id`,
+  );
+  return rows.map((r) => ({
+    measureId: r.id,
+    measure: r.name,
+    unit: r.unit,
+    organisation: r.organisation,
+    choice: {
+      source: 'social-value',
+      ref: { measureId: r.id },
+      label: `${r.name} delivered under ${r.organisation}’s contracts, per financial year`,
+      unit: r.unit,
+      direction: 'increase',
+      group: `Social value: ${r.organisation}`,
+      sourceNote: `Social value deliveries ${r.organisation} recorded against its contracts, with their evidence (community wealth pages). The organisation’s own records, not a published statistic.`,
+    },
+  }));
+}
+
+/** The financial year (April to March) holding a date, by the year it starts: 2025 for 2025-04-01 to 2026-03-31. */
+const financialYearOf = (iso: string) => Number(iso.slice(0, 4)) - (iso.slice(5, 7) < '04' ? 1 : 0);
+const financialYearWords = (start: number) => `April ${start} to March ${start + 1}`;
+
+/**
+ * What was delivered in each financial year from the first delivery to the last year that is over, dated at the
+ * year's end: years with none recorded count as nothing delivered, and the year still running is left out.
+ */
+async function socialValueSeries(db: Tx, found: SocialValueFound): Promise<{ points: LinkedPoint[]; notes: string[] }> {
+  const rows = await queryRows<{ delivered_on: string; quantity: number }>(
+    db,
+    sql`select to_char(d.delivered_on, 'YYYY-MM-DD') as delivered_on, d.quantity from social_value_deliveries d
+        join social_value_commitments c on c.id = d.commitment_id where c.measure_id = ${found.measureId}`,
+  );
+  if (!rows.length) return { points: [], notes: [`Nothing has been recorded as delivered for ${found.measure} yet.`] };
+  const byYear = new Map<number, number>();
+  for (const r of rows) byYear.set(financialYearOf(r.delivered_on), (byYear.get(financialYearOf(r.delivered_on)) ?? 0) + Number(r.quantity));
+  const running = financialYearOf(todayInEngland());
+  const points: LinkedPoint[] = [];
+  const notes: string[] = [];
+  for (let year = Math.min(...byYear.keys()); year <= Math.max(...byYear.keys()); year++) {
+    if (year >= running) {
+      notes.push(`${financialYearWords(year)} is not over yet, so it is not shown.`);
+      break;
+    }
+    points.push({
+      measuredOn: `${year + 1}-03-31`,
+      value: Math.round((byYear.get(year) ?? 0) * 100) / 100,
+      source: `Social value delivered under ${found.organisation}’s contracts: ${found.measure} (${found.unit}), ${financialYearWords(year)}`,
+    });
   }
   return { points, notes };
 }

@@ -47,6 +47,7 @@ const noChoicesReason: Record<LinkedSource, string> = {
   'local-indicator': 'There is no local data you can see for this partnership’s areas yet.',
   voice: 'There are no community voice results for this partnership you can use yet.',
   support: 'There are no counts of people supported that this partnership can use yet.',
+  'social-value': 'None of the partnership’s organisations has set up social value measures for its contracts yet.',
 };
 
 

@@ -19,6 +19,7 @@ export const measureSourceNames: Record<MeasureSource, string> = {
   'local-indicator': 'Local data',
   voice: 'A community voice result',
   support: 'People supported (counts under the suppression threshold are not shown)',
+  'social-value': 'Social value delivered under contracts (each financial year)',
   manual: 'Entered by hand',
 };
 export const directionNames: Record<MeasureDirection, string> = { increase: 'Should go up', decrease: 'Should go down', maintain: 'Should stay where it is' };

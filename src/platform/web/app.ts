@@ -4,6 +4,7 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
+import { uploadedName } from './forms.ts';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -157,7 +158,15 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
 
   // File uploads (local data): read into the body before the CSRF check, which needs the form's token; the
   // limits bound what an unchecked request can make the server read.
-  await app.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fileSize: 25 * 1024 * 1024, files: 1, fields: 30, parts: 32 } });
+  // The file arrives as its bytes; its name as the person's computer gave it rides along (uploadedFileName).
+  await app.register(multipart, {
+    attachFieldsToBody: 'keyValues',
+    limits: { fileSize: 25 * 1024 * 1024, files: 1, fields: 30, parts: 32 },
+    onFile: async (part) => {
+      const bytes = await part.toBuffer();
+      if (part.filename) Object.defineProperty(bytes, uploadedName, { value: part.filename, enumerable: false });
+    },
+  });
 
   // CSRF first (a forged request learns nothing, not even whether it would have been allowed), then
   // the permission check; both before the body is validated.

@@ -52,3 +52,15 @@ export const texts = (form: Form, name: string): string[] => {
   const v = form[name];
   return (Array.isArray(v) ? v : v === undefined ? [] : [v]).filter((x): x is string => typeof x === 'string');
 };
+
+export const uploadedName = Symbol('uploaded file name');
+
+/**
+ * The name an uploaded file had on the person's computer, without any folder, trimmed to something safe to show
+ * and store: or null when the browser gave none.
+ */
+export function uploadedFileName(bytes: Buffer): string | null {
+  const name = (bytes as Buffer & { [uploadedName]?: string })[uploadedName];
+  const base = name?.split(/[\\/]/).pop()?.replace(/[\u0000-\u001f\u007f]/g, '').trim().slice(0, 200);
+  return base || null;
+}
