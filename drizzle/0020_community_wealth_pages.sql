@@ -1,11 +1,11 @@
 CREATE TABLE "spend_summary" (
 	"source_id" uuid NOT NULL,
 	"supplier_id" uuid NOT NULL,
-	"month" date NOT NULL,
+	"financial_year" smallint NOT NULL,
 	"department" text NOT NULL,
 	"payments" integer NOT NULL,
 	"amount_pence" bigint NOT NULL,
-	CONSTRAINT "spend_summary_source_id_supplier_id_month_department_pk" PRIMARY KEY("source_id","supplier_id","month","department")
+	CONSTRAINT "spend_summary_source_id_supplier_id_financial_year_department_pk" PRIMARY KEY("source_id","supplier_id","financial_year","department")
 );
 --> statement-breakpoint
 CREATE TABLE "spend_uploads" (

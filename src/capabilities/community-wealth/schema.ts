@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, boolean, check, customType, date, type AnyPgColumn, doublePrecision, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { bigint, boolean, check, customType, date, type AnyPgColumn, doublePrecision, index, integer, jsonb, pgTable, primaryKey, smallint, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { organisations, users } from '../../platform/auth/schema.ts';
 import { enumCheck } from '../../platform/db/checks.ts';
 import type { SpendMapping } from './spend-columns.ts';
@@ -187,8 +187,9 @@ export const payments = pgTable(
 );
 
 /**
- * Payments summed by supplier, month and department: what the dashboards read, so a district's figures come from
- * tens of thousands of rows rather than millions. Kept in step by the import and by merges (spend-summary.ts).
+ * Payments summed by supplier, financial year and department: what the dashboards and supplier pages read, so a
+ * district's figures come from tens of thousands of rows rather than millions (a month's grain would keep most of a
+ * long tail's rows, and nothing asks for less than a year). Kept in step by the import and by merges (spend-summary.ts).
  */
 export const spendSummary = pgTable(
   'spend_summary',
@@ -199,13 +200,13 @@ export const spendSummary = pgTable(
     supplierId: uuid('supplier_id')
       .notNull()
       .references(() => suppliers.id),
-    /** The first day of the month paid in. */
-    month: date('month').notNull(),
+    /** The year the financial year (April to March) starts in: 2024 for 2024-25. */
+    financialYear: smallint('financial_year').notNull(),
     department: text('department').notNull(),
     payments: integer('payments').notNull(),
     amountPence: pence('amount_pence').notNull(),
   },
-  (t) => [primaryKey({ columns: [t.sourceId, t.supplierId, t.month, t.department] }), index('spend_summary_supplier_idx').on(t.supplierId)],
+  (t) => [primaryKey({ columns: [t.sourceId, t.supplierId, t.financialYear, t.department] }), index('spend_summary_supplier_idx').on(t.supplierId)],
 );
 
 /** A measure of social value an organisation asks for in contracts (local jobs, apprenticeships…), optionally valued. */

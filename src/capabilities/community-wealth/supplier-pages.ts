@@ -75,9 +75,8 @@ export type SupplierPage = {
   mergedIn: { name: string; paymentsMoved: number; reason: string; mergedAt: Date }[];
 };
 
-/** The financial year (April to March) of a month, as "2024-25". */
-const financialYear = sql`case when extract(month from m.month) >= 4 then extract(year from m.month)::int || '-' || lpad(((extract(year from m.month)::int + 1) % 100)::text, 2, '0')
-  else (extract(year from m.month)::int - 1) || '-' || lpad((extract(year from m.month)::int % 100)::text, 2, '0') end`;
+/** The summary row's financial year (April to March), as "2024-25". */
+const financialYear = sql`m.financial_year || '-' || lpad(((m.financial_year + 1) % 100)::text, 2, '0')`;
 
 /**
  * A supplier of the organisation's, or where it went: `merged` with the live supplier's id when it was merged (merges

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { PoolClient } from 'pg';
@@ -34,6 +36,17 @@ export async function copyRows(tx: Tx, table: string, columns: readonly string[]
     await pipeline(Readable.from([text]), (client as PoolClient).query(copyFrom(statement.replace('%SOURCE%', 'stdin'))));
   }
   return count;
+}
+
+/**
+ * A whole CSV file (with a heading row) into a table by COPY, as it is: the least any import of that file can take,
+ * which the benchmarks compare importers with.
+ */
+export async function copyCsvFile(tx: Tx, table: string, file: string): Promise<void> {
+  const statement = `copy ${table} from %SOURCE% with (format csv, header true)`;
+  const client = sessionClient(tx);
+  if (isPglite(client)) await client.query(statement.replace('%SOURCE%', "'/dev/blob'"), [], { blob: new Blob([await readFile(file)]) });
+  else await pipeline(createReadStream(file), (client as PoolClient).query(copyFrom(statement.replace('%SOURCE%', 'stdin'))));
 }
 
 function csvCell(cell: Cell): string {
