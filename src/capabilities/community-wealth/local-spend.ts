@@ -2,8 +2,8 @@ import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Db } from '../../platform/db/database.ts';
 import { latestLsoa21Edition } from '../community-assets/gaps.ts';
 import { neighbourhoodBestFit } from '../community-voice/areas.ts';
-import { financialYearStartOf } from './spend-summary.ts';
 import { supplierKindNames, supplierKinds, type SupplierKind } from './schema.ts';
+import { financialYearLabel, financialYearOfDate, financialYearOfSql } from './financial-years.ts';
 
 /**
  * Where an organisation's money lands: the share of its spend (net of credit notes) with suppliers inside a place —
@@ -57,8 +57,8 @@ export const shareOf = (part: number, total: number) => (total === 0 ? null : pa
 /** The organisation's summary rows (alias `ss`) within the scope's financial years and department. */
 function summaryWhere(scope: SpendScope): SQL {
   const parts: SQL[] = [sql`ss.source_id in (select id from spend_sources where organisation_id = ${scope.organisationId})`];
-  if (scope.from) parts.push(sql`ss.financial_year >= ${financialYearStartOf(sql`${scope.from}::date`)}`);
-  if (scope.to) parts.push(sql`ss.financial_year <= ${financialYearStartOf(sql`${scope.to}::date`)}`);
+  if (scope.from) parts.push(sql`ss.financial_year >= ${financialYearOfSql(sql`${scope.from}::date`)}`);
+  if (scope.to) parts.push(sql`ss.financial_year <= ${financialYearOfSql(sql`${scope.to}::date`)}`);
   if (scope.department) parts.push(sql`ss.department = ${scope.department}`);
   return sql.join(parts, sql` and `);
 }
@@ -74,15 +74,6 @@ export function supplierIn(place: SpendPlace): SQL {
   return 'lad25' in place ? sql`s.lad25 = ${place.lad25}` : sql`s.lsoa21 in (${neighbourhoodLsoas(place.neighbourhoodId)})`;
 }
 
-/** "2024-25" for the financial year starting in April 2024. */
-export const financialYearOf = (startYear: number) => `${startYear}-${String((startYear + 1) % 100).padStart(2, '0')}`;
-
-/** The dates a financial year ("2024-25") runs between, or null when it is not one. */
-export function financialYearDates(year: string | undefined | null): { from: string; to: string } | null {
-  const match = /^(\d{4})-(\d{2})$/.exec(year ?? '');
-  if (!match || (Number(match[1]) + 1) % 100 !== Number(match[2])) return null;
-  return { from: `${match[1]}-04-01`, to: `${Number(match[1]) + 1}-03-31` };
-}
 
 type Group = { set: 'department' | 'year' | 'supplier' | 'local'; key: string | null; kind: SupplierKind | null; local: boolean; known: boolean | null; decile: number | null; ward: string | null; pence: string; n: number };
 
@@ -169,7 +160,7 @@ export async function localSpend(db: Db, scope: SpendScope, options: { suppliers
     deprived10: deprived(1, 'The most deprived 10% of LSOAs in England'),
     deprived20: deprived(2, 'The most deprived 20% of LSOAs in England'),
     byDepartment: [...departments].map(([d, sums]) => split(d || 'Department not given', sums)).sort(largestFirst),
-    byYear: [...years].sort(([a], [b]) => a - b).map(([fy, [pence, localPence]]) => ({ period: financialYearOf(fy), totalPence: pence, localPence, share: shareOf(localPence, pence) })),
+    byYear: [...years].sort(([a], [b]) => a - b).map(([fy, [pence, localPence]]) => ({ period: financialYearLabel(fy), totalPence: pence, localPence, share: shareOf(localPence, pence) })),
     suppliers: localSuppliers.map((l) => ({ ...l, name: supplierNames.get(l.id) ?? '' })).sort((a, b) => b.pence - a.pence || a.name.localeCompare(b.name)),
     byWard: [...wards].map(([code, pence]) => ({ code, name: wardName.get(code) ?? code, pence, share: shareOf(pence, local) })).sort((a, b) => b.pence - a.pence || a.name.localeCompare(b.name)),
   };
@@ -184,9 +175,8 @@ export async function spendChoices(db: Db, organisationId: string, known: readon
     db,
     sql`select min(i.first_paid_on)::text as first, max(i.last_paid_on)::text as last from spend_imports i join spend_sources src on src.id = i.source_id where src.organisation_id = ${organisationId}`,
   );
-  const fy = (date: string) => Number(date.slice(0, 4)) - (Number(date.slice(5, 7)) < 4 ? 1 : 0);
   const years: string[] = [];
-  if (span?.first && span.last) for (let y = fy(span.first); y <= fy(span.last); y++) years.push(financialYearOf(y));
+  if (span?.first && span.last) for (let y = financialYearOfDate(span.first); y <= financialYearOfDate(span.last); y++) years.push(financialYearLabel(y));
   const departments =
     known?.filter((d) => d !== 'Department not given') ??
     (await queryRows<{ department: string }>(db, sql`select distinct ss.department from spend_summary ss where ss.source_id in (select id from spend_sources where organisation_id = ${organisationId}) and ss.department <> ''`)).map((r) => r.department);

@@ -58,7 +58,8 @@ export async function writeSampleSpendFile(file: string, options: SampleSpendOpt
     const pence = Math.round(50_000 * Math.exp(random() * 6));
     const credit = random() < 0.02;
     const amount = `${credit ? '-' : ''}${Math.floor(pence / 100)}.${String(pence % 100).padStart(2, '0')}`;
-    const department = random() < 0.7 ? s.department : pick(departments);
+    // Most suppliers work for one service area; the big ones are paid by many.
+    const department = random() < 0.9 ? s.department : pick(departments);
     const name = s.other && random() < 0.5 ? s.other : s.name;
     await write(`Sample Council (sample data),${department},${pick(expenses)},${date},S${String(i + 1).padStart(8, '0')},${amount},"${name}",${s.postcode}\r\n`);
   }

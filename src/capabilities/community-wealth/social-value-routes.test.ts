@@ -6,8 +6,9 @@ import { Client, emailOf, useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { contracts, socialValueCommitments, socialValueDeliveries, socialValueMeasures } from './schema.ts';
 import { todayInEngland } from '../../platform/web/dates.ts';
-import { addContract, addMeasure, financialYearOf, placeChoices } from './social-value.ts';
+import { addContract, addMeasure, placeChoices } from './social-value.ts';
 import { seedCommunityWealth, type WealthFixture } from './testing.ts';
+import { financialYearOfDate } from './financial-years.ts';
 
 /*
  * Sample data: test-org's social value measures, a contract and its deliveries, all made through the pages on top of
@@ -216,7 +217,7 @@ describe.each(engines)('social value pages on %s', (engine) => {
     const viewer = await signedIn(emailOf('viewer'));
     const page = await viewer.get(`${base}?year=2025`);
     expect(page.statusCode).toBe(200);
-    expect(page.body).toContain('Promised and delivered, 2025 to 2026');
+    expect(page.body).toContain('Promised and delivered, April 2025 to March 2026');
     expect(page.body).toMatch(/Local jobs \(sample data\)<\/th>\s*<td[^>]*>10 jobs<\/td>\s*<td[^>]*>4 jobs<\/td>\s*<td[^>]*>40.0%<\/td>\s*<td[^>]*>£40,000 of £100,000<\/td>/);
     expect(page.body).toMatch(/Marsh Green Patch \(sample data\) \(neighbourhood\)<\/th>\s*<td[^>]*>Local jobs \(sample data\)<\/td>\s*<td[^>]*>10 jobs<\/td>\s*<td[^>]*>4 jobs<\/td>/);
     expect(page.body).toContain('Local Care Ltd');
@@ -227,12 +228,12 @@ describe.each(engines)('social value pages on %s', (engine) => {
     expect(csv.headers['content-type']).toContain('text/csv');
     const lines = csv.body.replace(/^\uFEFF/, '').trim().split('\r\n');
     expect(lines[0]).toBe('financial_year,measure,unit,place,place_code,promised,delivered,promised_value_gbp,delivered_value_gbp,proxy_source');
-    expect(lines[1]).toBe(`2025 to 2026,Local jobs (sample data),jobs,Marsh Green Patch (sample data) (neighbourhood),neighbourhood:${f.neighbourhoodId},10,4,100000,40000,Sample proxy: a year’s wages (sample data)`);
+    expect(lines[1]).toBe(`April 2025 to March 2026,Local jobs (sample data),jobs,Marsh Green Patch (sample data) (neighbourhood),neighbourhood:${f.neighbourhoodId},10,4,100000,40000,Sample proxy: a year’s wages (sample data)`);
     expect(lines).toHaveLength(2);
     // The next year holds the second delivery; a year not offered (before any contract) gives this year.
     expect((await viewer.get(`${base}?year=2026`)).body).toMatch(/10 jobs<\/td>\s*<td[^>]*>3 jobs<\/td>/);
-    const thisYear = financialYearOf(todayInEngland());
-    expect((await viewer.get(`${base}?year=2024`)).body).toContain(`Promised and delivered, ${thisYear} to ${thisYear + 1}`);
+    const thisYear = financialYearOfDate(todayInEngland());
+    expect((await viewer.get(`${base}?year=2024`)).body).toContain(`Promised and delivered, April ${thisYear} to March ${thisYear + 1}`);
   });
 
   it('never names an individual supplier in the contract list', async () => {

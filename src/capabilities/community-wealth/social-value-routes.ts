@@ -12,10 +12,7 @@ import {
   addMeasure,
   contractOf,
   contractsOf,
-  financialYearOf,
-  financialYearPeriod,
   financialYears,
-  financialYearWords,
   measuresOf,
   placeChoices,
   placeNames,
@@ -27,6 +24,7 @@ import {
   type SocialValueRow,
 } from './social-value.ts';
 import { contractParams, contractPath, formBody, isUuid, money, orgParams, percent, read, socialValuePath, text, wealthContext, write, type Form } from './web.ts';
+import { financialYearOfDate, financialYearPeriod, financialYearWords } from './financial-years.ts';
 
 /**
  * Social value pages: what the organisation's contracts promised against what was delivered, by measure and by
@@ -144,7 +142,7 @@ export const socialValueRoutes: FastifyPluginAsync = async (root) => {
   const yearOf = async (request: FastifyRequest, asked: string | undefined) => {
     const today = todayInEngland();
     const years = await financialYears(db(), orgOf(request).id, today);
-    const year = years.find((y) => String(y) === asked) ?? financialYearOf(today);
+    const year = years.find((y) => String(y) === asked) ?? financialYearOfDate(today);
     return { year, years };
   };
 

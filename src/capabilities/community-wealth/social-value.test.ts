@@ -4,7 +4,9 @@ import { organisations } from '../../platform/auth/schema.ts';
 import { useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { socialValueCommitments } from './schema.ts';
-import { addContract, addMeasure, financialYearOf, financialYearPeriod, financialYearWords, recordDelivery, socialValueRollup, supplierLabel } from './social-value.ts';
+import { financialYearDates, financialYearLabel, financialYearOfDate, financialYearPeriod, financialYearWords } from './financial-years.ts';
+import { addContract, addMeasure, recordDelivery, socialValueRollup } from './social-value.ts';
+import { shownName } from './supplier-names.ts';
 
 /** Social value promised in contracts against what was delivered, by measure and place (sample data). */
 describe.each(engines)('social value on %s', (engine) => {
@@ -52,16 +54,20 @@ describe.each(engines)('social value on %s', (engine) => {
   });
 
   it('withholds the names of individuals', () => {
-    expect(supplierLabel('REDACTED', 'unknown')).toBe('Individual (name withheld)');
-    expect(supplierLabel('Jane Smith', 'unknown')).toBe('Individual (name withheld)');
-    expect(supplierLabel('Local Care Ltd', 'individual')).toBe('Individual (name withheld)');
-    expect(supplierLabel('Local Care Ltd', 'sme')).toBe('Local Care Ltd');
+    expect(shownName({ name: 'REDACTED', kind: 'unknown' })).toBe('Individual (name withheld)');
+    expect(shownName({ name: 'Jane Smith', kind: 'unknown' })).toBe('Individual (name withheld)');
+    expect(shownName({ name: 'Local Care Ltd', kind: 'individual' })).toBe('Individual (name withheld)');
+    expect(shownName({ name: 'Local Care Ltd', kind: 'sme' })).toBe('Local Care Ltd');
   });
 
   it('reads financial years from April to March', () => {
-    expect(financialYearOf('2025-04-01')).toBe(2025);
-    expect(financialYearOf('2026-03-31')).toBe(2025);
+    expect(financialYearOfDate('2025-04-01')).toBe(2025);
+    expect(financialYearOfDate('2026-03-31')).toBe(2025);
     expect(financialYearPeriod(2025)).toEqual({ from: '2025-04-01', to: '2026-03-31' });
-    expect(financialYearWords(2025)).toBe('2025 to 2026');
+    expect(financialYearWords(2025)).toBe('April 2025 to March 2026');
+    expect(financialYearLabel(2025)).toBe('2025-26');
+    expect(financialYearLabel(2099)).toBe('2099-00');
+    expect(financialYearDates('2025-26')).toEqual(financialYearPeriod(2025));
+    expect(financialYearDates('2025-27')).toBeNull();
   });
 });

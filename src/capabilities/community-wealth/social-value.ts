@@ -2,7 +2,8 @@ import { and, asc, desc, eq, inArray, isNull, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { contracts, socialValueCommitments, socialValueDeliveries, socialValueMeasures, suppliers } from './schema.ts';
-import { looksLikeIndividual } from './supplier-names.ts';
+import { financialYearOfDate } from './financial-years.ts';
+import { isIndividual, shownName } from './supplier-names.ts';
 
 /**
  * Social value in contracts: the organisation defines its measures (local jobs, apprenticeships, volunteering hours,
@@ -100,9 +101,6 @@ export async function socialValueRollup(db: Tx, organisationId: string, period: 
 // ---- What the pages read ----------------------------------------------------------------------------------------
 
 /** An individual's name is never shown: a supplier that is one, or whose name reads like a person's, is not named. */
-export const withheldName = 'Individual (name withheld)';
-export const isIndividual = (name: string, kind: string) => kind === 'individual' || looksLikeIndividual(name);
-export const supplierLabel = (name: string, kind: string) => (isIndividual(name, kind) ? withheldName : name);
 
 export type Measure = { id: string; name: string; unit: string; proxyValue: number | null; proxySource: string | null };
 
@@ -124,7 +122,7 @@ export async function supplierChoices(db: Tx, organisationId: string): Promise<{
     .from(suppliers)
     .where(and(eq(suppliers.organisationId, organisationId), isNull(suppliers.mergedIntoId)))
     .orderBy(asc(suppliers.name));
-  return rows.filter((r) => !isIndividual(r.name, r.kind)).map((r) => ({ id: r.id, name: r.name }));
+  return rows.filter((r) => !isIndividual(r)).map((r) => ({ id: r.id, name: r.name }));
 }
 
 export type PlaceChoice = { value: string; text: string };
@@ -208,7 +206,7 @@ export async function contractsOf(db: Tx, organisationId: string, contractId?: s
     id: r.id,
     title: r.title,
     reference: r.reference,
-    supplier: r.supplierName === null ? null : supplierLabel(r.supplierName, r.supplierKind ?? 'unknown'),
+    supplier: r.supplierName === null ? null : shownName({ name: r.supplierName, kind: r.supplierKind ?? 'unknown' }),
     startsOn: r.startsOn,
     endsOn: r.endsOn,
     valuePence: r.valuePence,
@@ -244,18 +242,14 @@ export async function contractOf(db: Tx, organisationId: string, contractId: str
 
 /** The financial years (April to March, by the year they start) the organisation's contracts run in, and this one. */
 export async function financialYears(db: Tx, organisationId: string, today: string): Promise<number[]> {
-  const current = financialYearOf(today);
+  const current = financialYearOfDate(today);
   const [span] = await queryRows<{ first: string | null; last: string | null }>(
     db,
     sql`select to_char(min(starts_on), 'YYYY-MM-DD') as first, to_char(max(ends_on), 'YYYY-MM-DD') as last from contracts where organisation_id = ${organisationId}`,
   );
   // Bounded, so a mistyped year 2999 does not give a thousand options.
-  const first = Math.max(span?.first ? Math.min(financialYearOf(span.first), current) : current, current - 15);
-  const last = Math.min(span?.last ? Math.max(financialYearOf(span.last), current) : current, current + 15);
+  const first = Math.max(span?.first ? Math.min(financialYearOfDate(span.first), current) : current, current - 15);
+  const last = Math.min(span?.last ? Math.max(financialYearOfDate(span.last), current) : current, current + 15);
   return Array.from({ length: last - first + 1 }, (_, i) => last - i);
 }
 
-export const financialYearOf = (iso: string) => Number(iso.slice(0, 4)) - (iso.slice(5, 7) < '04' ? 1 : 0);
-export const financialYearPeriod = (start: number) => ({ from: `${start}-04-01`, to: `${start + 1}-03-31` });
-/** "2025 to 2026", as GOV.UK writes financial years. */
-export const financialYearWords = (start: number) => `${start} to ${start + 1}`;

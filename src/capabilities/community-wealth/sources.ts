@@ -8,7 +8,7 @@ import { formProblems, text, type Form, type FormErrors } from '../../platform/w
 import { spendSources, spendUploads } from './schema.ts';
 import { guessMapping, mappingProblems, requiredSpendFields, spendFieldNames, spendFields, type SpendMapping } from './spend-columns.ts';
 import { importSpend, type SpendImportReport } from './spend-import.ts';
-import { looksLikeIndividual } from './supplier-names.ts';
+import { looksLikeIndividual, withheldName } from './supplier-names.ts';
 import { isUuid } from './web.ts';
 
 /**
@@ -16,7 +16,6 @@ import { isUuid } from './web.ts';
  * the import that follows. Every look-up is within the organisation, so an id from elsewhere finds nothing.
  */
 
-export const withheld = 'Individual (name withheld)';
 
 export type SourceRow = { id: string; name: string; homeLad25: string | null; district: string | null; sample: boolean; imports: number; payments: number; latest: string | null };
 
@@ -182,7 +181,7 @@ export async function previewUpload(upload: Pick<Upload, 'bytes' | 'fileName'>, 
     return preview;
   }).then((p) => ({
     ...p,
-    rows: p.rows.map((r) => r.map((cell, i) => ((p.headers[i] === supplierColumn || nameHeading.test(p.headers[i]!)) && looksLikeIndividual(cell) ? withheld : cell))),
+    rows: p.rows.map((r) => r.map((cell, i) => ((p.headers[i] === supplierColumn || nameHeading.test(p.headers[i]!)) && looksLikeIndividual(cell) ? withheldName : cell))),
   }));
 }
 

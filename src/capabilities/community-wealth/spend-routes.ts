@@ -6,9 +6,10 @@ import { spreadsheetCsv } from '../../platform/data/csv.ts';
 import { queryRows, type Db } from '../../platform/db/database.ts';
 import { sendCsv } from '../indicators/routes.ts';
 import { bandOfRank, valuesMapView, type MapValue } from '../maps/view.ts';
-import { financialYearDates, localSpend, spendByNeighbourhood, spendChoices, changeInWords, type LocalSpend, type SpendPlace, type SpendScope } from './local-spend.ts';
+import { localSpend, spendByNeighbourhood, spendChoices, changeInWords, type LocalSpend, type SpendPlace, type SpendScope } from './local-spend.ts';
 import { localShareChartSvg } from './spend-charts.ts';
-import { looksLikeIndividual } from './supplier-names.ts';
+import { isIndividual, withheldName } from './supplier-names.ts';
+import { financialYearDates } from './financial-years.ts';
 import { money, neighbourhoodParams, neighbourhoodSpendPath, orgParams, isUuid, percent, read, shortMoney, sourcesPath, supplierPath, suppliersPath, wealthContext, wealthPath } from './web.ts';
 
 /**
@@ -23,8 +24,6 @@ const filterQuery = z.object({
   department: z.string().max(500).optional(),
 });
 type Filters = z.infer<typeof filterQuery>;
-
-export const withheld = 'Individual (name withheld)';
 
 /** The months a dashboard covers, in words: "April 2024 to March 2026". */
 function periodInWords(from: string, to: string): string {
@@ -204,11 +203,10 @@ export const spendRoutes: FastifyPluginAsync = async (root) => {
     const spend = await localSpend(db(), scope, { suppliers: true });
     const suppliers = spend.suppliers;
     // Individuals are counted, never named, nor linked to.
-    const isIndividual = (s: { kind: string; name: string }) => s.kind === 'individual' || looksLikeIndividual(s.name);
     const individuals = suppliers.filter(isIndividual);
     const named = suppliers.filter((s) => !isIndividual(s)).map((s) => ({ label: s.name, pence: s.pence, href: supplierPath(org.slug, s.id) }));
     const individualRow = individuals.length
-      ? [{ label: individuals.length === 1 ? withheld : `${individuals.length} individuals (names withheld)`, pence: individuals.reduce((sum, s) => sum + s.pence, 0), href: null }]
+      ? [{ label: individuals.length === 1 ? withheldName : `${individuals.length} individuals (names withheld)`, pence: individuals.reduce((sum, s) => sum + s.pence, 0), href: null }]
       : [];
     return { found, filters, spend, suppliers: [...named, ...individualRow] };
   };

@@ -1,16 +1,14 @@
 import { sql } from 'drizzle-orm';
 import type { Tx } from '../../platform/db/database.ts';
+import { financialYearOfSql } from './financial-years.ts';
 
 /**
  * Keeps spend_summary (payments by supplier, financial year and department) in step with payments, inside the caller's
  * transaction, so the dashboards never see one without the other.
  */
 
-/** The year a payment's financial year (April to March) starts in. */
-export const financialYearStartOf = (date: ReturnType<typeof sql>) => sql`extract(year from ${date} - interval '3 months')::int`;
-
 const grouped = (where: ReturnType<typeof sql>) => sql`
-  select source_id, supplier_id, ${financialYearStartOf(sql`paid_on`)}, department, count(*)::int, sum(amount_pence)
+  select source_id, supplier_id, ${financialYearOfSql(sql`paid_on`)}, department, count(*)::int, sum(amount_pence)
   from payments where ${where} group by 1, 2, 3, 4`;
 
 /** Adds an import's payments to the summary. */

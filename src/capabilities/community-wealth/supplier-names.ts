@@ -61,3 +61,12 @@ export function looksLikeIndividual(name: string): boolean {
   const words = key.split(/\s+/).filter(Boolean);
   return words.length >= 2 && words.length <= 3 && words.every((w) => /^[A-Z][A-Z'.-]*$/.test(w));
 }
+
+/** What is shown, exported or audited in place of an individual's name. */
+export const withheldName = 'Individual (name withheld)';
+
+/** Whether a supplier is, or may be, a person: marked as an individual, or published under a name that looks like one. */
+export const isIndividual = (s: { name: string; kind: string }) => s.kind === 'individual' || looksLikeIndividual(s.name);
+
+/** A supplier's name as it may be shown: an individual's never is. */
+export const shownName = (s: { name: string; kind: string }) => (isIndividual(s) ? withheldName : s.name);

@@ -1,7 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import { queryRows, type Tx } from '../../platform/db/database.ts';
 import type { SupplierKind } from './schema.ts';
-import { isIndividual, shownName } from './suppliers.ts';
+import { isIndividual, shownName } from './supplier-names.ts';
 
 /**
  * What the supplier pages read. Totals come from spend_summary (kept in step with payments by imports and merges),

@@ -5,7 +5,8 @@ import { actorOf } from '../../platform/audit/audit.ts';
 import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { supplierKindNames, supplierKinds, type SupplierKind } from './schema.ts';
 import { mergeCandidates, supplierCounts, supplierList, supplierPage, suppliersPageSize, type MergeCandidate } from './supplier-pages.ts';
-import { detailsProblems, isIndividual, likelyDuplicates, mergeHistory, MergeError, mergeSuppliersInto, shownName, updateSupplier, withheldName, type SupplierDetails } from './suppliers.ts';
+import { isIndividual, shownName, withheldName } from './supplier-names.ts';
+import { detailsProblems, likelyDuplicates, mergeHistory, MergeError, mergeSuppliersInto, updateSupplier, type SupplierDetails } from './suppliers.ts';
 import { formBody, isUuid, money, orgParams, read, supplierParams, supplierPath, suppliersPath, text, texts, wealthContext, write, type Form } from './web.ts';
 
 /**

@@ -3,8 +3,8 @@ import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { queryRows, type Db, type Tx } from '../../platform/db/database.ts';
 import { placePostcode } from '../geography/place-postcode.ts';
 import { contracts, payments, supplierAliases, supplierMerges, suppliers, type SupplierKind } from './schema.ts';
-import { looksLikeIndividual } from './supplier-names.ts';
 import { resummariseSuppliers } from './spend-summary.ts';
+import { isIndividual, withheldName } from './supplier-names.ts';
 
 /**
  * Suppliers: one row per firm once merged. Spellings of one firm are suggested as duplicates by their name key
@@ -88,14 +88,6 @@ export async function mergeHistory(db: Tx, organisationId: string): Promise<Merg
   return rows.map((r) => ({ keptId: r.kept_id, keptName: r.kept_name, keptKind: r.kept_kind, mergedName: r.merged_name, mergedKind: r.merged_kind, paymentsMoved: r.payments_moved, reason: r.reason, mergedBy: r.merged_by, mergedAt: new Date(r.merged_at) }));
 }
 
-/** What is shown, exported or audited in place of an individual's name. */
-export const withheldName = 'Individual (name withheld)';
-
-/** Whether a supplier is, or may be, a person: marked as an individual, or published under a name that looks like one. */
-export const isIndividual = (s: { name: string; kind: SupplierKind }) => s.kind === 'individual' || looksLikeIndividual(s.name);
-
-/** A supplier's name as it may be shown: an individual's never is. */
-export const shownName = (s: { name: string; kind: SupplierKind }) => (isIndividual(s) ? withheldName : s.name);
 
 export type SupplierDetails = { kind: SupplierKind; postcode: string | null; companyNumber: string | null; charityNumber: string | null };
 

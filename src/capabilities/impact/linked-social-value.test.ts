@@ -6,11 +6,12 @@ import { todayInEngland } from '../../platform/web/dates.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { Client, emailOf, useSeededApp } from '../../../tests/support/app.ts';
 import { socialValueCommitments } from '../community-wealth/schema.ts';
-import { addContract, addMeasure, financialYearOf, recordDelivery } from '../community-wealth/social-value.ts';
+import { addContract, addMeasure, recordDelivery } from '../community-wealth/social-value.ts';
 import { linkedChoices, linkedSeries } from './linked-sources.ts';
 import { createOutcome } from './outcomes.ts';
 import { outcomePath } from './web.ts';
 import { seedImpact, type ImpactFixture } from './testing.ts';
+import { financialYearOfDate } from '../community-wealth/financial-years.ts';
 
 /** Measures linked to the social value delivered under the partnership's organisations' contracts (sample data). */
 describe.each(engines)('measures linked to social value delivered (%s)', (engine) => {
@@ -50,7 +51,7 @@ describe.each(engines)('measures linked to social value delivered (%s)', (engine
 
   it('gives what was delivered each financial year that is over, dated at its end, with the years between as nothing', async () => {
     const result = await series({ measureId: ids.jobs });
-    const running = financialYearOf(todayInEngland());
+    const running = financialYearOfDate(todayInEngland());
     const source = (start: number) => `Social value delivered under Test Organisation’s contracts: Local jobs (sample data) (jobs), April ${start} to March ${start + 1}`;
     expect(result.points.slice(0, 2)).toEqual([
       { measuredOn: '2023-03-31', value: 2, source: source(2022) },

@@ -14,6 +14,7 @@ import { placeStandardScale, placeStandardThemes } from '../community-voice/voca
 import { introductionsByRoute, wellbeingChange, type InsightScope } from '../supporting-people/insight.ts';
 import { scoreKeys } from '../supporting-people/wellbeing.ts';
 import type { MeasureDirection, MeasureSource } from './schema.ts';
+import { financialYearOfDate, financialYearWords } from '../community-wealth/financial-years.ts';
 
 /**
  * Measures linked to what Patchwork already holds: an Indices of Deprivation domain for one of the partnership's
@@ -544,8 +545,6 @@ async function socialValueChoices(db: Tx, partnershipId: string): Promise<Social
 }
 
 /** The financial year (April to March) holding a date, by the year it starts: 2025 for 2025-04-01 to 2026-03-31. */
-const financialYearOf = (iso: string) => Number(iso.slice(0, 4)) - (iso.slice(5, 7) < '04' ? 1 : 0);
-const financialYearWords = (start: number) => `April ${start} to March ${start + 1}`;
 
 /**
  * What was delivered in each financial year from the first delivery to the last year that is over, dated at the
@@ -559,8 +558,8 @@ async function socialValueSeries(db: Tx, found: SocialValueFound): Promise<{ poi
   );
   if (!rows.length) return { points: [], notes: [`Nothing has been recorded as delivered for ${found.measure} yet.`] };
   const byYear = new Map<number, number>();
-  for (const r of rows) byYear.set(financialYearOf(r.delivered_on), (byYear.get(financialYearOf(r.delivered_on)) ?? 0) + Number(r.quantity));
-  const running = financialYearOf(todayInEngland());
+  for (const r of rows) byYear.set(financialYearOfDate(r.delivered_on), (byYear.get(financialYearOfDate(r.delivered_on)) ?? 0) + Number(r.quantity));
+  const running = financialYearOfDate(todayInEngland());
   const points: LinkedPoint[] = [];
   const notes: string[] = [];
   for (let year = Math.min(...byYear.keys()); year <= Math.max(...byYear.keys()); year++) {
