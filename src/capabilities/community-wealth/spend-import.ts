@@ -195,6 +195,8 @@ export async function importSpend(db: Db, sourceId: string, file: string, label:
   await db.transaction(async (tx) => {
     await analyze(tx, 'payments');
     await analyze(tx, 'spend_summary');
+    await analyze(tx, 'suppliers');
+    await analyze(tx, 'supplier_aliases');
   });
   return report;
 }

@@ -43,8 +43,10 @@ export async function supplierList(db: Tx, organisationId: string, filter: Suppl
   if (filter.placeUnknown) where.push(sql`s.lad25 is null`);
   const q = filter.q.trim();
   if (q) where.push(sql`s.kind <> 'individual'`, sql`s.name ilike ${`%${q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`}`);
-  const select = sql`select s.id, s.name, s.kind, coalesce(t.payments, 0)::int as payments, coalesce(t.total, '0') as total, ${placeName} as place
-      from suppliers s left join ${totals(organisationId)} t on t.supplier_id = s.id ${placeJoins}
+  // The totals once, whatever the planner believes of the tables' sizes (as a join it can be re-summed per supplier).
+  const select = sql`with t as materialized ${totals(organisationId)}
+      select s.id, s.name, s.kind, coalesce(t.payments, 0)::int as payments, coalesce(t.total, '0') as total, ${placeName} as place
+      from suppliers s left join t on t.supplier_id = s.id ${placeJoins}
       where ${sql.join(where, sql` and `)} order by coalesce(t.total::bigint, 0) desc, s.name, s.id`;
   type Raw = { id: string; name: string; kind: SupplierKind; payments: number; total: string; place: string | null };
   const toRow = (r: Raw): SupplierRow => ({ id: r.id, name: shownName(r), individual: isIndividual(r), kind: r.kind, payments: r.payments, totalPence: Number(r.total), place: r.place });
