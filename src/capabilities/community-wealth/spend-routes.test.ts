@@ -87,7 +87,7 @@ describe.each(engines)('the local spend dashboards on %s', (engine) => {
     const csv = await viewer.get(`${base}.csv`);
     expect(csv.statusCode).toBe(200);
     expect(csv.headers['content-type']).toContain('text/csv');
-    expect(csv.body).toContain('Section,Label,Total (£),Local (£),Share');
+    expect(csv.body).toContain('Section,Label,Total (£),With suppliers in Wigan (£),Share');
     expect(csv.body).toContain('All spend,All suppliers,8100.00,4000.00,49.4%');
     expect(csv.body).toContain('Financial year,2024-25,4600.00,1500.00,32.6%');
     expect(csv.body).toContain('Financial year,2025-26,3500.00,2500.00,71.4%');

@@ -101,7 +101,8 @@ function breakdownRows(spend: LocalSpend): string[][] {
     ...spend.byDecile.map((d) => [`IMD decile (${spend.decileEdition})`, d.label, pounds(d.pence), '', percent(d.share)]),
   ];
 }
-const csvColumns = ['Section', 'Label', 'Total (£)', 'Local (£)', 'Share'];
+/** The local column names its place, so a saved file still says what "local" meant. */
+const csvColumns = (place: string) => ['Section', 'Label', 'Total (£)', `With suppliers in ${place} (£)`, 'Share'];
 
 /** What both dashboards show of one place's figures. */
 function figures(spend: LocalSpend, place: string) {
@@ -180,7 +181,7 @@ export const spendRoutes: FastifyPluginAsync = async (root) => {
   app.get('/organisations/:slug/community-wealth.csv', { config: read, schema: { params: orgParams, querystring: filterQuery } }, async (request, reply) => {
     const org = request.organisation!;
     const found = await district(request, request.query);
-    if (!found) return sendCsv(reply, `${org.slug}-local-spend.csv`, spreadsheetCsv(csvColumns, []));
+    if (!found) return sendCsv(reply, `${org.slug}-local-spend.csv`, spreadsheetCsv(csvColumns('the district'), []));
     const { scope, spend } = found;
     const neighbourhoods = await spendByNeighbourhood(db(), scope, await organisationNeighbourhoods(db(), org.id), spend.totalPence);
     const wards = spend.byWard;
@@ -189,7 +190,7 @@ export const spendRoutes: FastifyPluginAsync = async (root) => {
       ...neighbourhoods.map((n) => ['Neighbourhood', n.label, pounds(n.pence), pounds(n.pence), percent(n.share)]),
       ...wards.map((w) => ['Ward (local spend)', w.name, pounds(w.pence), pounds(w.pence), percent(w.share)]),
     ];
-    return sendCsv(reply, `${org.slug}-local-spend-${found.chosen.code}.csv`, spreadsheetCsv(csvColumns, rows));
+    return sendCsv(reply, `${org.slug}-local-spend-${found.chosen.code}.csv`, spreadsheetCsv(csvColumns(found.chosen.name), rows));
   });
 
   /** The neighbourhood dashboard's figures, or null for a neighbourhood the organisation cannot see. */
@@ -235,8 +236,8 @@ export const spendRoutes: FastifyPluginAsync = async (root) => {
   app.get('/organisations/:slug/community-wealth/neighbourhoods/:neighbourhoodId.csv', { config: read, schema: { params: neighbourhoodParams, querystring: filterQuery } }, async (request, reply) => {
     const result = await neighbourhood(request, request.params.neighbourhoodId, request.query);
     if (!result) return notFound(reply);
-    const { spend, suppliers } = result;
+    const { found, spend, suppliers } = result;
     const rows = [...breakdownRows(spend), ...suppliers.map((s) => ['Supplier in the neighbourhood', s.label, pounds(s.pence), pounds(s.pence), percent(spend.local.pence ? s.pence / spend.local.pence : null)])];
-    return sendCsv(reply, `${request.organisation!.slug}-local-spend-neighbourhood.csv`, spreadsheetCsv(csvColumns, rows));
+    return sendCsv(reply, `${request.organisation!.slug}-local-spend-neighbourhood.csv`, spreadsheetCsv(csvColumns(found.name), rows));
   });
 };
