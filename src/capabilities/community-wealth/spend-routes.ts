@@ -157,7 +157,14 @@ export const spendRoutes: FastifyPluginAsync = async (root) => {
     const neighbourhoods = await organisationNeighbourhoods(db(), org.id);
     const byNeighbourhood = (await spendByNeighbourhood(db(), scope, neighbourhoods, spend.totalPence)).map((n) => ({ ...n, href: neighbourhoodSpendPath(org.slug, n.id, query(filters)) }));
     const wards = spend.byWard;
-    const values = new Map<string, MapValue>(wards.map((w, i) => [w.code, { band: bandOfRank(i + 1, wards.length), text: `${w.name} (${w.code}): ${money(w.pence)}, ${percent(spend.local.pence ? w.pence / spend.local.pence : null)} of local spend` }]));
+    // Every ward of the district is drawn, so the map shows where local spend does not land too: those with none share the lowest band.
+    const districtWards = await queryRows<{ code: string; name: string }>(
+      db(),
+      sql`select a.code, a.name from area_lookups l join areas a on a.vintage = 'ward25' and a.code = l.from_code where l.from_vintage = 'ward25' and l.to_vintage = 'lad25' and l.to_code = ${chosen.code}`,
+    );
+    const ranked = districtWards.length + wards.filter((w) => !districtWards.some((d) => d.code === w.code)).length;
+    const values = new Map<string, MapValue>(districtWards.map((d) => [d.code, { band: bandOfRank(ranked, ranked), text: `${d.name} (${d.code}): no spend with suppliers here` }]));
+    wards.forEach((w, i) => values.set(w.code, { band: bandOfRank(i + 1, ranked), text: `${w.name} (${w.code}): ${money(w.pence)}, ${percent(spend.local.pence ? w.pence / spend.local.pence : null)} of local spend` }));
     const map = await valuesMapView(app.database, 'ward25', values, { lsoaVintage: 'lsoa21', link: '/areas/{code}', legendTitle: 'tenth of the wards by local spend', worst: 'least', best: 'most' });
     const lad: Record<string, string> = districts.length > 1 ? { lad: chosen.code } : {};
     return reply.page('community-wealth/views/spend-district.njk', {
