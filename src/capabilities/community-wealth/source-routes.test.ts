@@ -7,29 +7,13 @@ import { Client, emailOf, useSeededApp } from '../../../tests/support/app.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { spendSources, spendUploads } from './schema.ts';
 import { spendFields } from './spend-columns.ts';
-import { seedCommunityWealth, type WealthFixture } from './testing.ts';
+import { seedCommunityWealth, spendShapeA as shapeA, spendShapeB as shapeB, type WealthFixture } from './testing.ts';
 
 /**
  * Spend files through the pages: two councils' differently shaped files (all sample data, as in spend-import.test.ts)
  * uploaded, their columns checked and imported; the mapping remembered; bad files refused with nothing imported; and
  * who may see and change what. other-org's source, upload and import are never reached from test-org.
  */
-const shapeA = [
-  'Body Name,Service Area,Expense Type,Payment Date,Transaction Number,Amount,Supplier Name',
-  'Sample Council,Adult Social Care,Care packages,07/04/2025,T1001,"1,250.00",Acme Care Ltd',
-  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
-  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
-  'Sample Council,Adult Social Care,Care packages,2025-04-09,T1003,(200.00),Acme Care Ltd',
-  'Sample Council,Communities,Grants,10/04/2025,T1004,5000,Marsh Green Community Association',
-].join('\n');
-const shapeB = [
-  'Directorate,Vendor,Date Paid,Net Amount,Description,Transaction ID',
-  'Adult Social Care,Acme Care Ltd,2025-04-07,1250,Care packages,T1001',
-  'Highways,Tarmac Sample PLC,2025-04-08,£600.50,Road repairs,T1002',
-  'Highways,Tarmac Sample PLC,2025-04-08,£600.50,Road repairs,T1002',
-  'Adult Social Care,Acme Care Ltd,2025-04-09,-200,Care packages,T1003',
-  'Communities,Marsh Green Community Association,2025-04-10,"5,000.00",Grants,T1004',
-].join('\n');
 const zero = '00000000-0000-0000-0000-000000000000';
 
 /** The option chosen in each of the check page's selects. */

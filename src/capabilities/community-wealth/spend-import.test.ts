@@ -12,29 +12,13 @@ import { spendSources } from './schema.ts';
 import { guessMapping } from './spend-columns.ts';
 import { importSpend } from './spend-import.ts';
 import { loadWiganPlaces } from '../community-voice/testing.ts';
+import { spendShapeA as shapeA, spendShapeB as shapeB } from './testing.ts';
 
 /**
  * Two councils publish the same payments in different shapes; both import to the same payments, suppliers are
  * found again by name, a repeated file or overlapping month adds nothing twice, and a bad row changes nothing.
  * All sample data.
  */
-const shapeA = [
-  'Body Name,Service Area,Expense Type,Payment Date,Transaction Number,Amount,Supplier Name',
-  'Sample Council,Adult Social Care,Care packages,07/04/2025,T1001,"1,250.00",Acme Care Ltd',
-  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
-  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
-  'Sample Council,Adult Social Care,Care packages,2025-04-09,T1003,(200.00),Acme Care Ltd',
-  'Sample Council,Communities,Grants,10/04/2025,T1004,5000,Marsh Green Community Association',
-].join('\n');
-const shapeB = [
-  'Directorate;Vendor;Date Paid;Net Amount;Description;Transaction ID',
-  'Adult Social Care;Acme Care Ltd;2025-04-07;1250;Care packages;T1001',
-  'Highways;Tarmac Sample PLC;2025-04-08;£600.50;Road repairs;T1002',
-  'Highways;Tarmac Sample PLC;2025-04-08;£600.50;Road repairs;T1002',
-  'Adult Social Care;Acme Care Ltd;2025-04-09;-200;Care packages;T1003',
-  'Communities;Marsh Green Community Association;2025-04-10;"5,000.00";Grants;T1004',
-].join('\n').replaceAll(';', ',');
-
 describe.each(engines)('importing spend files on %s', (engine) => {
   const h = useSeededApp(engine);
   let dir = '';

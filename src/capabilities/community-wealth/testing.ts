@@ -41,6 +41,24 @@ export const handWorkedPlaces: Record<string, { kind: SupplierKind; lad25: strin
   REDACTED: { kind: 'individual', lad25: null, lsoa21: null, ward25: null, postcode: null },
 };
 
+/** The same five payments as two councils publish them: differently named, ordered and formatted columns (sample data). */
+export const spendShapeA = [
+  'Body Name,Service Area,Expense Type,Payment Date,Transaction Number,Amount,Supplier Name',
+  'Sample Council,Adult Social Care,Care packages,07/04/2025,T1001,"1,250.00",Acme Care Ltd',
+  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
+  'Sample Council,Highways,Road repairs,08-Apr-2025,T1002,600.50,Tarmac Sample PLC',
+  'Sample Council,Adult Social Care,Care packages,2025-04-09,T1003,(200.00),Acme Care Ltd',
+  'Sample Council,Communities,Grants,10/04/2025,T1004,5000,Marsh Green Community Association',
+].join('\n');
+export const spendShapeB = [
+  'Directorate,Vendor,Date Paid,Net Amount,Description,Transaction ID',
+  'Adult Social Care,Acme Care Ltd,2025-04-07,1250,Care packages,T1001',
+  'Highways,Tarmac Sample PLC,2025-04-08,£600.50,Road repairs,T1002',
+  'Highways,Tarmac Sample PLC,2025-04-08,£600.50,Road repairs,T1002',
+  'Adult Social Care,Acme Care Ltd,2025-04-09,-200,Care packages,T1003',
+  'Communities,Marsh Green Community Association,2025-04-10,"5,000.00",Grants,T1004',
+].join('\n');
+
 /** Imports lines as a new source of the organisation's (named "… (sample data)"), returning the source's id. */
 export async function importSampleSpend(db: Db, organisationId: string, name: string, lines: readonly string[], homeLad25: string | null = 'E08000010'): Promise<string> {
   const [source] = await db.insert(spendSources).values({ organisationId, name, mapping: guessMapping(lines[0]!.split(',')), homeLad25, sample: true }).returning({ id: spendSources.id });
