@@ -413,6 +413,8 @@ const expected: Record<string, Row> = {
   'GET /organisations/:slug/community-wealth/suppliers': orgRole('viewer', 302, 200),
   'GET /organisations/:slug/community-wealth/suppliers/duplicates': orgRole('viewer', 302, 200),
   'GET /organisations/:slug/community-wealth/suppliers/merges': orgRole('viewer', 302, 200),
+  'GET /organisations/:slug/community-wealth/suppliers/import': orgRole('member', 302, 200),
+  'POST /organisations/:slug/community-wealth/suppliers/import': orgRole('member', 401, 400),
   // The merge confirmation with nothing chosen: the duplicates page again with the problem (400).
   'GET /organisations/:slug/community-wealth/suppliers/merge': orgRole('member', 302, 400),
   'POST /organisations/:slug/community-wealth/suppliers/merge': orgRole('member', 401, 400),

@@ -91,6 +91,13 @@ describe.skipIf(browserSkipReason !== null)(browserSkipReason ?? 'in Chromium: c
     expect(placed).toEqual({ lad25: 'E08000010', kind: 'sme' });
 
     // Its other spelling merged into it, with a reason, and the record kept.
+    // A supplier list from procurement: a new supplier added with its kind and place.
+    await page.goto(`${harness.base}${base}/suppliers/import`);
+    await checkPage(page, 'wealth-supplier-import');
+    await page.locator('input[type="file"]').setInputFiles({ name: 'suppliers.csv', mimeType: 'text/csv', buffer: Buffer.from('Supplier name,Kind,Postcode\nFresh Supplies Ltd (sample data),SME,WN3 5PH\n') });
+    await submit(page, 'Import the supplier list');
+    expect(await main(page)).toContain('1 added');
+
     await page.goto(`${harness.base}${base}/suppliers/duplicates`);
     await checkPage(page, 'wealth-duplicates');
     const group = page.locator('form').filter({ hasText: 'ACME CARE LIMITED' });

@@ -145,7 +145,7 @@ export const sourceRoutes: FastifyPluginAsync = async (root) => {
     if (!source) return reply.callNotFound();
     const file = (request.body as Form).file;
     if (!Buffer.isBuffer(file) || !file.length) return renderSource(request, reply, source, fieldError('file', 'Choose a CSV or Excel file of payments to upload'));
-    // The upload arrives without the name it had on the person's computer, so it is named by its kind and day.
+    // Named as on the person's computer, or by its kind and day when the browser gave no name.
     const fileName = uploadFileName(file, todayInEngland());
     // A file that cannot be read as a table is refused here, rather than kept for a check page that could show nothing.
     const unreadable = await previewUpload({ bytes: file, fileName }, undefined, 0).then(

@@ -228,6 +228,26 @@ describe.each(engines)('supplier pages on %s', (engine) => {
     expect(JSON.stringify(audit.map((a) => a.details))).not.toMatch(/jane/i);
   });
 
+  it('imports a supplier list through the page, or lists its problems and changes nothing', async () => {
+    const viewer = await signedIn(emailOf('viewer'));
+    expect((await viewer.get(`${base}/import`)).statusCode).toBe(403);
+    expect((await viewer.get(base)).body).not.toContain('Import a supplier list');
+    const member = await signedIn(emailOf('member'));
+    expect((await member.get(base)).body).toContain(`href="${base}/import"`);
+    const form = await member.get(`${base}/import`);
+    expect(form.statusCode).toBe(200);
+    expect(form.body).toContain('Supplier name');
+    expect((await member.post(`${base}/import`, {})).statusCode).toBe(400);
+    const bad = await member.postFile(`${base}/import`, {}, { field: 'file', filename: 'list.csv', content: 'Supplier name,Kind\nLocal Care Ltd,Bakery\n' });
+    expect(bad.statusCode).toBe(400);
+    expect(bad.body).toContain('Row 2, column “Kind”: “Bakery” is not a kind of supplier');
+    const good = await member.postFile(`${base}/import`, {}, { field: 'file', filename: 'list.csv', content: 'Supplier name,Kind,Postcode\nLocal Care Ltd,VCSE,WN3 5PR\nFresh Supplies Ltd (sample data),SME,\n' });
+    expect(good.statusCode).toBe(303);
+    const after = await member.get(base);
+    expect(after.body).toContain('Supplier list imported: 1 supplier updated, 1 added');
+    expect((await member.get(`${base}?q=fresh`)).body).toContain('Fresh Supplies Ltd (sample data)');
+  });
+
   it('lets viewers read, only members change, and keeps other organisations’ suppliers out', async () => {
     const viewer = await signedIn(emailOf('viewer'));
     const id = f.supplierIds['Local Care Ltd']!;

@@ -2,7 +2,10 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
-import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
+import { ImportError } from '../../platform/data/csv.ts';
+import { fieldError, formProblems, uploadedFileName, type FormErrors } from '../../platform/web/forms.ts';
+import { problemLines } from './sources.ts';
+import { importSupplierList } from './supplier-list-import.ts';
 import { supplierKindNames, supplierKinds, type SupplierKind } from './schema.ts';
 import { mergeCandidates, supplierCounts, supplierList, supplierPage, suppliersPageSize, type MergeCandidate } from './supplier-pages.ts';
 import { isIndividual, shownName, withheldName } from './supplier-names.ts';
@@ -63,6 +66,7 @@ export const supplierRoutes: FastifyPluginAsync = async (root) => {
       noKindHref: href(1, { kind: 'unknown', q: null, place: null }),
       noPlaceHref: href(1, { place: 'unknown', q: null, kind: null }),
       clearHref: suppliersPath(org.slug),
+      importHref: suppliersPath(org.slug, '/import'),
       action: suppliersPath(org.slug),
       total: list.total,
       first: list.total ? (page - 1) * suppliersPageSize + 1 : 0,
@@ -245,6 +249,31 @@ export const supplierRoutes: FastifyPluginAsync = async (root) => {
     const { supplierId } = request.params as { supplierId: string };
     return isUuid(supplierId) ? supplierPage(db(), request.organisation!.id, supplierId) : null;
   };
+
+  // ---- A supplier list: kinds, places and numbers for many suppliers at once ----------------------------------
+
+  const renderImport = (request: FastifyRequest, reply: FastifyReply, errors?: FormErrors) =>
+    reply.page(
+      view('supplier-import'),
+      { pageTitle: `${request.organisation!.name}: import a supplier list`, wealth: wealthContext(request, 'suppliers'), errors, formAction: suppliersPath(request.organisation!.slug, '/import'), backHref: suppliersPath(request.organisation!.slug) },
+      errors ? 400 : 200,
+    );
+
+  app.get('/organisations/:slug/community-wealth/suppliers/import', { config: write, schema: { params: orgParams } }, async (request, reply) => renderImport(request, reply));
+
+  app.post('/organisations/:slug/community-wealth/suppliers/import', { config: write, schema: { params: orgParams, body: formBody } }, async (request, reply) => {
+    const file = (request.body as Form).file;
+    if (!Buffer.isBuffer(file) || !file.length) return renderImport(request, reply, fieldError('file', 'Choose a CSV or Excel file of suppliers to upload'));
+    const org = request.organisation!;
+    try {
+      const report = await importSupplierList(db(), org.id, file, uploadedFileName(file) ?? 'The supplier list', actorOf(request));
+      return reply.flash(`Supplier list imported: ${report.updated} ${report.updated === 1 ? 'supplier' : 'suppliers'} updated, ${report.added} added`).redirect(suppliersPath(org.slug), 303);
+    } catch (error) {
+      if (!(error instanceof ImportError)) throw error;
+      const { headline, lines } = problemLines(error);
+      return renderImport(request, reply, { summary: [{ text: headline, href: '#file' }, ...lines.map((text) => ({ text, href: '#file' }))], fields: { file: { text: headline } } });
+    }
+  });
 
   app.get('/organisations/:slug/community-wealth/suppliers/:supplierId', { config: read, schema: { params: supplierParams } }, async (request, reply) => {
     const found = await supplierOf(request);
