@@ -75,6 +75,8 @@ async function readLines(file: string, label: string, mapping: SpendMapping): Pr
     if (!supplier) problems.add(row, mapping.supplier!, 'The supplier’s name is empty');
     for (const field of ['supplier', 'department', 'purpose', 'reference', 'supplierId'] as const) {
       if (cell(field).length > maxText) problems.add(row, mapping[field]!, `The ${spendFieldNames[field].toLowerCase()} is longer than ${maxText} characters`);
+      // A NUL byte is not text to PostgreSQL: a file holding one is damaged, or not a CSV.
+      if (cell(field).includes('\u0000')) problems.add(row, mapping[field]!, `The ${spendFieldNames[field].toLowerCase()} holds a NUL character, which is not text: the file may be damaged`);
     }
     if (problems.list.length || typeof paidOn !== 'string' || typeof amount !== 'number') continue;
     const line = { paidOn, supplier, supplierId: cell('supplierId'), amount, department: cell('department'), purpose: cell('purpose'), reference: cell('reference') };

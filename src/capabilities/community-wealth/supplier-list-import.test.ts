@@ -34,6 +34,7 @@ describe.each(engines)('importing a supplier list on %s', (engine) => {
         '5 Vendor: local care ltd is also on row 2: give each supplier once',
       ]),
     );
+    expect(await problemsOf(list('Name,Kind', 'Nul\u0000 Ltd,sme'))).toContain('2 Name: This row holds a NUL character, which is not text: the file may be damaged');
     expect(await problemsOf(list('Name,Postcode', 'Local Care Ltd,ZZ99 9ZZ'))).toContain('2 postcode: ZZ99 9ZZ is not a postcode Patchwork can place (it is not in the postcodes loaded, or has no place)');
     await expect(importSupplierList(h.database.db, f.organisationId, list('Kind,Postcode', 'sme,WN3 5PH'), 'suppliers.csv', cliActor)).rejects.toThrow('no column of supplier names');
     expect(await ours()).toEqual(before);

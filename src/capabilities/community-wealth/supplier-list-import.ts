@@ -57,6 +57,8 @@ async function readList(file: string, label: string): Promise<Row[]> {
       problems.add(row, headings.name!, 'The supplier’s name is empty');
       continue;
     }
+    // A NUL byte is not text to PostgreSQL: a file holding one is damaged, or not a CSV.
+    if (Object.values(values).some((v) => v.includes('\u0000'))) problems.add(row, headings.name!, 'This row holds a NUL character, which is not text: the file may be damaged');
     const key = name.toLowerCase();
     if (seen.has(key)) problems.add(row, headings.name!, `${name} is also on row ${seen.get(key)}: give each supplier once`);
     seen.set(key, row);
