@@ -27,10 +27,7 @@
  *
  * Run: npm run bench:need (PATCHWORK_BENCH_ENGINES=pglite or =postgres runs one engine only). Writes its tables into docs/PERFORMANCE.md between the bench:need markers.
  */
-import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
-import { pathToFileURL } from 'node:url';
 import { VectorTile } from '@mapbox/vector-tile';
 import { sql } from 'drizzle-orm';
 import Fastify, { type FastifyInstance } from 'fastify';
@@ -43,6 +40,7 @@ import { buildApp } from '../src/platform/web/app.ts';
 import { findEdition, type Edition } from '../src/capabilities/indicators/service.ts';
 import { computeCompositeIndex, createCompositeIndex, findCompositeIndex } from '../src/capabilities/composite-index/service.ts';
 import type { StoredIndicator } from '../src/capabilities/composite-index/schema.ts';
+import { autocannon, browserHeaders, type Cannon } from './support/cannon.ts';
 import { ms, stats, time, type Stats } from './support/measure.ts';
 import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, rowsTable, runNationalBench, yesNo, type Row, type Started } from './support/national.ts';
 
@@ -328,43 +326,6 @@ async function benchComposite(engine: string, database: Database, app: FastifyIn
   }
 }
 
-type Cannon = { requests: { average: number; total: number }; latency: { p50: number; p99: number }; errors: number; timeouts: number; non2xx: number };
-
-const autocannonMain = createRequire(import.meta.url).resolve('autocannon');
-
-/**
- * autocannon (its programmatic API) in a process of its own, so the load generator does not share the
- * server's event loop. With `fresh`, every request asks for a new address (`&fresh=N`, a parameter the page
- * ignores), so no request is answered from the page cache.
- */
-const cannonScript = `
-const [main, url, seconds, fresh, headers] = process.argv.slice(1);
-const { default: autocannon } = await import(main);
-let n = 0;
-const requests = fresh === '1' ? [{ setupRequest: (request) => ({ ...request, path: request.path + '&fresh=' + n++ }) }] : undefined;
-const result = await autocannon({ url, connections: 50, duration: Number(seconds), requests, headers: JSON.parse(headers) });
-process.stdout.write(JSON.stringify(result));
-`;
-
-function autocannon(url: string, seconds: number, fresh: boolean, headers: Record<string, string>): Promise<Cannon> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--input-type=module', '-e', cannonScript, '--', pathToFileURL(autocannonMain).href, url, String(seconds), fresh ? '1' : '0', JSON.stringify(headers)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d));
-    child.stderr.on('data', (d: Buffer) => (err += d));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      if (code !== 0) return reject(new Error(`autocannon exited ${code}: ${err}`));
-      try {
-        resolve(JSON.parse(out) as Cannon);
-      } catch (error) {
-        reject(error);
-      }
-    });
-  });
-}
-
 /** autocannon counts a timed-out request (10 s) among its errors, and also reports timeouts on their own. */
 const cannonRow = (result: Cannon, hello: Cannon) => ({
   rps: result.requests.average,
@@ -388,10 +349,10 @@ async function benchThroughput(engine: string, app: FastifyInstance, pages: Page
   const base = (server: FastifyInstance) => `http://127.0.0.1:${(server.server.address() as AddressInfo).port}`;
   // As a browser asks: every current browser accepts brotli and gzip (autocannon sends no Accept-Encoding
   // unless told). The kept page is also measured uncompressed, beside the bare route sending the same bytes.
-  const browser = { 'accept-encoding': 'gzip, deflate, br' };
+  const browser = browserHeaders;
   const run = async (url: string, fresh = false, headers: Record<string, string> = browser) => {
-    await autocannon(url, 3, fresh, headers); // warm-up
-    return autocannon(url, 10, fresh, headers);
+    await autocannon({ url, seconds: 3, connections: 50, fresh, headers }); // warm-up
+    return autocannon({ url, seconds: 10, connections: 50, fresh, headers });
   };
   const ways = [
     { how: 'from the page cache (visitor not signed in)', fresh: false, headers: browser },

@@ -215,7 +215,7 @@ function runChild<Results>(bench: NationalBench<Results>, engine: 'pglite' | 'po
  * Other work on this 2-core machine skews every figure: wait (up to PATCHWORK_BENCH_QUIET_WAIT seconds,
  * default 180) for the 1-minute load average to fall below 1.5 before starting. The load is recorded either way.
  */
-async function waitForQuiet(log: (message: string) => void) {
+export async function waitForQuiet(log: (message: string) => void) {
   const deadline = Date.now() + Number(process.env.PATCHWORK_BENCH_QUIET_WAIT ?? 180) * 1000;
   while (os.loadavg()[0]! >= 1.5 && Date.now() < deadline) {
     log(`load average ${loadAverage()}: waiting for the machine to be quieter`);
@@ -224,7 +224,7 @@ async function waitForQuiet(log: (message: string) => void) {
 }
 
 /** The commit measured, and whether the work tree had changes under src/ besides. */
-function revision(): string {
+export function revision(): string {
   try {
     const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { encoding: 'utf8' }).trim();
     const dirty = execFileSync('git', ['status', '--porcelain', '--untracked-files=no', '--', 'src'], { encoding: 'utf8' }).trim();

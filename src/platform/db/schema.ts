@@ -2,6 +2,7 @@
 // to generate migrations; add a capability's schema here when it gains one.
 export * from '../auth/schema.ts';
 export * from '../audit/schema.ts';
+export * from '../web/schema.ts';
 export * from '../../capabilities/accounts/schema.ts';
 export * from '../../capabilities/geography/schema.ts';
 export * from '../../capabilities/indicators/schema.ts';

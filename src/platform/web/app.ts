@@ -23,10 +23,11 @@ import { authorize, requireAccessDecision, access, type Access, type Organisatio
 import { findSession, sessionCookieName, type Session, type SessionUser } from '../auth/sessions.ts';
 import type { Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
+import { databaseRateLimitStore } from './rate-limit-store.ts';
 import { resolveKeyring, type Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import { buildAssets } from './assets.ts';
-import { registerErrorHandling } from './errors.ts';
+import { isDatabaseUnavailable, registerErrorHandling, retryAfterSeconds } from './errors.ts';
 import { PageCache, registerPageCache } from './page-cache.ts';
 import { createViews } from './views.ts';
 
@@ -139,14 +140,22 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
     hsts: config.trustProxy ? { maxAge: 31536000, includeSubDomains: true } : false,
     referrerPolicy: { policy: 'same-origin' },
   });
-  await app.register(rateLimit, { global: false });
+  const secretKey = await resolveSecretKey(config);
+  // Counted in the database, so servers behind a load balancer share each limit (docs/SCALING.md).
+  await app.register(rateLimit, { global: false, store: databaseRateLimitStore(database, secretKey) });
   await app.register(csrf, {
     sessionPlugin: '@fastify/cookie',
     cookieKey: 'pw_csrf',
     cookieOpts: { path: '/', httpOnly: true, sameSite: 'lax', secure: 'auto' },
-    csrfOpts: { hmacKey: await resolveSecretKey(config) },
+    csrfOpts: { hmacKey: secretKey },
     // Tokens are bound to the session, so one issued before sign-in is useless after it.
     getUserInfo: csrfUserInfo,
+  });
+
+  // PostgreSQL text cannot hold a NUL character, so an address carrying one (in its path or query) would fail in the
+  // first query that used it; it names nothing here, so it is refused up front as a bad request.
+  app.addHook('onRequest', async (request) => {
+    if (/%00|\u0000/i.test(request.url)) throw Object.assign(new Error('The address contains a NUL character'), { statusCode: 400 });
   });
 
   app.addHook('onRequest', async (request) => {
@@ -227,12 +236,26 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
         summary: 'Liveness and readiness: ok once every migration is applied',
         response: {
           200: z.object({ status: z.literal('ok') }),
-          503: z.object({ status: z.literal('migrating'), applied: z.number(), expected: z.number() }),
+          503: z.union([
+            z.object({ status: z.literal('migrating'), applied: z.number(), expected: z.number() }),
+            z.object({ status: z.literal('database-unreachable'), detail: z.string() }),
+          ]),
         },
       },
     },
     async (_request, reply) => {
-      const { applied, expected } = await database.migrationStatus();
+      let status: { applied: number; expected: number };
+      try {
+        status = await database.migrationStatus();
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        // A load balancer takes this server out of rotation until the database is back; no restart needed.
+        return reply
+          .code(503)
+          .header('retry-after', String(retryAfterSeconds))
+          .send({ status: 'database-unreachable' as const, detail: `The ${database.engine === 'postgres' ? 'PostgreSQL' : 'embedded'} database cannot be reached` });
+      }
+      const { applied, expected } = status;
       if (applied < expected) return reply.code(503).send({ status: 'migrating' as const, applied, expected });
       return { status: 'ok' as const };
     },
