@@ -30,6 +30,7 @@ import { createUser } from '../src/capabilities/accounts/service.ts';
 import { findEdition } from '../src/capabilities/indicators/service.ts';
 import { generateSampleServices } from '../src/capabilities/community-assets/sample.ts';
 import { autocannon, browserHeaders, type Cannon } from './support/cannon.ts';
+import { ms, stats, time, type Stats } from './support/measure.ts';
 import { benchLog, loadAverage, measuredLine, nationalSteps, notesList, runNationalBench, yesNo, type Started } from './support/national.ts';
 
 const log = benchLog('load');
@@ -42,6 +43,8 @@ const wigan = 'E08000010';
 const slug = 'bench-load';
 const password = 'bench load password, long enough';
 
+type PathRow = { engine: string; mix: string; path: string; s: Stats; bytes: number };
+const paths: PathRow[] = [];
 type LoadRow = { engine: string; mix: string; connections: number; rps: number; p50: number; p99: number; max: number; errors: number; timeouts: number; non2xx: number; bareRps: number | null; target: string; met: boolean | null };
 const rows: LoadRow[] = [];
 const mixes: Record<string, string[]> = {};
@@ -154,6 +157,16 @@ async function measure(engine: string, database: Database) {
     const members = [`/organisations/${slug}`, '/account', `/areas/${wigan}?edition=iod2025`, '/directory?q=advice'];
     await check(app, visitors);
     await check(app, members, cookie);
+    // Each path's own server time (app.inject, no socket), to see which of a mix's paths cost most.
+    for (const [mix, list, headers] of [['Visitors not signed in', visitors, browserHeaders], ['Signed-in members', members, { ...browserHeaders, cookie }]] as const) {
+      for (const url of list) {
+        let bytes = 0;
+        const s = await sample(async () => {
+          bytes = (await app.inject({ url, headers })).rawPayload.length;
+        });
+        paths.push({ engine, mix, path: url, s, bytes });
+      }
+    }
     mixes['Visitors not signed in'] = visitors;
     mixes['Signed-in members'] = members;
     notes.push(`${engine}: load average at the start of its part ${loadAverage()}.`);
@@ -185,6 +198,14 @@ async function measure(engine: string, database: Database) {
   }
 }
 
+/** Median and p95 of `n` timed calls after `warm` untimed ones. */
+async function sample(f: () => Promise<unknown>, n = quick ? 5 : 30, warm = 3): Promise<Stats> {
+  for (let i = 0; i < warm; i++) await f();
+  const samples: number[] = [];
+  for (let i = 0; i < n; i++) samples.push(await time(f));
+  return stats(samples);
+}
+
 function report(started: Started, engines: string[]): string {
   const ratio = (r: LoadRow) => (r.bareRps ? `${((100 * r.rps) / r.bareRps).toFixed(1)}%` : '–');
   return [
@@ -197,11 +218,17 @@ function report(started: Started, engines: string[]): string {
     '| engine | mix | connections | requests/s | % of bare route | p50 | p99 | max | errors (timeouts) | non-2xx | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows.map((r) => `| ${r.engine} | ${r.mix} | ${r.connections} | ${r.rps.toFixed(0)} | ${ratio(r)} | ${r.p50} ms | ${r.p99} ms | ${r.max} ms | ${r.errors} (${r.timeouts}) | ${r.non2xx} | ${r.target} | ${yesNo(r.met)} |`),
+    '',
+    'Each path’s server time alone (app.inject after warm-up, no socket), with the bytes sent (compressed as asked):',
+    '',
+    '| engine | mix | path | median | p95 | n | bytes |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+    ...paths.map((p) => `| ${p.engine} | ${p.mix} | \`${p.path}\` | ${ms(p.s.median)} | ${ms(p.s.p95)} | ${p.s.n} | ${p.bytes.toLocaleString('en-GB')} |`),
     ...notesList(notes),
   ].join('\n');
 }
 
-type Results = { rows: LoadRow[]; mixes: Record<string, string[]>; notes: string[] };
+type Results = { rows: LoadRow[]; paths: PathRow[]; mixes: Record<string, string[]>; notes: string[] };
 
 await runNationalBench<Results>({
   name: 'load',
@@ -211,9 +238,10 @@ await runNationalBench<Results>({
   names: { scratch: 'load', results: 'load-results', copy: 'load' },
   quick,
   measure,
-  results: () => ({ rows, mixes, notes }),
+  results: () => ({ rows, paths, mixes, notes }),
   merge(results) {
     rows.push(...results.rows);
+    paths.push(...results.paths);
     Object.assign(mixes, results.mixes);
     notes.push(...results.notes);
   },
