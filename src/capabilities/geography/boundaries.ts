@@ -25,11 +25,58 @@ type Collection = { type: string; crs?: { properties?: { name?: string } }; feat
 
 /** EPSG code of a GeoJSON collection's declared CRS: WGS84 unless it says otherwise (e.g. British National Grid). */
 function sridOf(collection: Collection, file: string): number {
-  const name = collection.crs?.properties?.name;
+  const crs = collection.crs;
+  if (crs !== undefined && crs !== null && (!isObject(crs) || (crs.properties !== undefined && !isObject(crs.properties)))) throw new ImportError(file, [], `${file} declares a coordinate system Patchwork cannot read: use WGS84 or an EPSG code.`);
+  const name = textOf(crs?.properties?.name);
   if (!name || /CRS84$|EPSG:?:?4326$/i.test(name)) return 4326;
-  const match = /EPSG:{1,2}(\d+)$/i.exec(name);
-  if (!match) throw new ImportError(file, [], `${file} declares a coordinate system Patchwork cannot read (${name}): use WGS84 or an EPSG code.`);
+  const match = /EPSG:{1,2}(\d{1,6})$/i.exec(name);
+  if (!match) throw new ImportError(file, [], `${file} declares a coordinate system Patchwork cannot read (${name.slice(0, 100)}): use WGS84 or an EPSG code.`);
   return Number(match[1]);
+}
+
+/** The longest text V8 can hold: a larger file could never be parsed, so it is refused before it is read whole. */
+const maxGeoJsonBytes = 0x1fffffe8;
+
+/** A property as text; anything else (an object, a list) is no text, never String()'s recursion through it. */
+const textOf = (value: unknown): string => (typeof value === 'string' || typeof value === 'number' ? String(value) : '');
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * What is wrong with a polygon's coordinates, or null when PostGIS can be given them: every position two or
+ * three finite numbers (longitude and latitude within range when in degrees), every ring closed with four
+ * positions or more. Checked here, with bounded depth, so a malformed or absurdly nested shape gets a
+ * message naming it rather than a database error, and never reaches JSON.stringify's recursion.
+ */
+function polygonProblem(geometry: { type: string; coordinates?: unknown }, srid: number): string | null {
+  const polygons = geometry.type === 'Polygon' ? [geometry.coordinates] : geometry.coordinates;
+  if (!Array.isArray(polygons) || !polygons.length) return `its ${geometry.type} has no coordinates`;
+  const degrees = srid === 4326 || srid === 4258 || srid === 4277;
+  for (const rings of polygons) {
+    if (!Array.isArray(rings) || !rings.length) return `its ${geometry.type} has a polygon with no rings`;
+    for (const ring of rings) {
+      if (!Array.isArray(ring) || ring.length < 4) return 'a ring has fewer than four positions (a closed ring needs at least four)';
+      for (const position of ring) {
+        if (!Array.isArray(position) || position.length < 2 || position.length > 3 || !position.every((c) => typeof c === 'number' && Number.isFinite(c))) {
+          return 'a position is not two numbers (longitude and latitude, or easting and northing)';
+        }
+        if (degrees ? Math.abs(position[0]) > 180 || Math.abs(position[1]) > 90 : Math.abs(position[0]) > 1e8 || Math.abs(position[1]) > 1e8) {
+          return `the position ${position[0]}, ${position[1]} is outside the range of its coordinate system (EPSG:${srid})`;
+        }
+      }
+      const [first, last] = [ring[0] as number[], ring[ring.length - 1] as number[]];
+      if (first[0] !== last[0] || first[1] !== last[1]) return 'a ring is not closed: its last position must be its first';
+    }
+  }
+  return null;
+}
+
+/** Refuses a coordinate system PostGIS does not know before the transaction, where ST_Transform would fail with a database error. */
+async function checkSrids(db: Db, target: string, byVintage: Map<Layout, Map<string, Parsed>>): Promise<void> {
+  const srids = [...new Set([...byVintage.values()].flatMap((features) => [...features.values()].map((f) => f.srid)))];
+  const known = new Set((await queryRows<{ srid: number }>(db, sql`select srid from spatial_ref_sys where srid = any(${sql.param(srids)}::int[])`)).map((r) => Number(r.srid)));
+  const unknown = srids.filter((s) => !known.has(s));
+  if (unknown.length) throw new ImportError(target, [], `${target} declares a coordinate system Patchwork cannot read (EPSG:${unknown[0]}): use WGS84 or British National Grid (EPSG:27700).`);
 }
 
 async function filesOf(target: string): Promise<string[]> {
@@ -76,15 +123,32 @@ export async function importBoundaries(db: Db, target: string, actor: Actor, opt
 
   for (const file of files) {
     let collection: Collection;
+    let text: string;
     try {
       const raw = await readFile(file);
-      collection = JSON.parse((file.endsWith('.gz') ? gunzipSync(raw) : raw).toString('utf8')) as Collection;
+      // A gzip is inflated only up to what could be read as text at all, so a small file that would inflate to
+      // gigabytes (a gzip bomb) is refused without being inflated.
+      const bytes = file.endsWith('.gz') ? gunzipSync(raw, { maxOutputLength: maxGeoJsonBytes }) : raw;
+      if (bytes.length > maxGeoJsonBytes) throw new RangeError('too large');
+      text = bytes.toString('utf8');
+    } catch (error) {
+      if (error instanceof RangeError || (error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || (error as NodeJS.ErrnoException).code === 'ERR_FS_FILE_TOO_LARGE') {
+        throw new ImportError(file, [], `${file} is too large: a GeoJSON file must be smaller than ${Math.floor(maxGeoJsonBytes / 1024 / 1024)} MB once unzipped. Split it into one file per district.`);
+      }
+      throw new ImportError(file, [], `${file} is not readable GeoJSON (${(error as Error).message}).`);
+    }
+    try {
+      collection = JSON.parse(text) as Collection;
     } catch (error) {
       throw new ImportError(file, [], `${file} is not readable GeoJSON (${(error as Error).message}).`);
     }
-    if (collection.type !== 'FeatureCollection' || !Array.isArray(collection.features)) throw new ImportError(file, [], `${file} is not a GeoJSON FeatureCollection.`);
+    if (!isObject(collection) || collection.type !== 'FeatureCollection' || !Array.isArray(collection.features)) throw new ImportError(file, [], `${file} is not a GeoJSON FeatureCollection.`);
     const srid = sridOf(collection, file);
     collection.features.forEach((feature, i) => {
+      if (!isObject(feature) || (feature.properties !== undefined && feature.properties !== null && !isObject(feature.properties))) {
+        problems.push({ row: i + 1, column: 'properties', message: `feature ${i + 1} of ${path.basename(file)} is not a GeoJSON Feature with an object of properties` });
+        return;
+      }
       const properties = feature.properties ?? {};
       const here = layouts.find((l) => l.codeProperty in properties);
       if (!here) {
@@ -93,7 +157,7 @@ export async function importBoundaries(db: Db, target: string, actor: Actor, opt
       }
       const features = byVintage.get(here) ?? new Map<string, Parsed>();
       byVintage.set(here, features);
-      const code = String(properties[here.codeProperty] ?? '').trim();
+      const code = textOf(properties[here.codeProperty]).trim();
       if (!knownVintages[here.vintage]!.pattern.test(code)) {
         problems.push({ row: i + 1, column: here.codeProperty, message: `"${code}" in ${path.basename(file)} is not a ${knownVintages[here.vintage]!.label} code` });
         return;
@@ -103,20 +167,33 @@ export async function importBoundaries(db: Db, target: string, actor: Actor, opt
         problems.push({ row: i + 1, column: 'geometry', message: `${code} in ${path.basename(file)} has ${type ? `a ${type}` : 'no geometry'}, not a polygon` });
         return;
       }
+      const shapeProblem = polygonProblem(feature.geometry as { type: string; coordinates?: unknown }, srid);
+      if (shapeProblem) {
+        problems.push({ row: i + 1, column: 'geometry', message: `${code} in ${path.basename(file)}: ${shapeProblem}` });
+        return;
+      }
       if (features.has(code)) {
         duplicates++;
         return;
       }
       const parent =
         'parent' in here && here.parent
-          ? { code: String(properties[here.parent.codeProperty] ?? '').trim(), name: String(properties[here.parent.nameProperty] ?? '').trim() }
+          ? { code: textOf(properties[here.parent.codeProperty]).trim(), name: textOf(properties[here.parent.nameProperty]).trim() }
           : undefined;
-      features.set(code, { name: String(properties[here.nameProperty] ?? code).trim() || code, geometry: JSON.stringify(feature.geometry), srid, parent });
+      const name = textOf(properties[here.nameProperty]).trim() || code;
+      // PostgreSQL text cannot hold a NUL character: a name with one is a damaged file, not a name.
+      if (name.includes('\0') || parent?.name.includes('\0') || parent?.code.includes('\0')) {
+        problems.push({ row: i + 1, column: here.nameProperty, message: `${code} in ${path.basename(file)} has a name containing a NUL character` });
+        return;
+      }
+      const shape = feature.geometry as { type: string; coordinates: unknown };
+      features.set(code, { name, geometry: JSON.stringify({ type: shape.type, coordinates: shape.coordinates }), srid, parent });
     });
     if (problems.length >= 50) break;
   }
   if (problems.length) throw new ImportError(target, problems);
   if (!byVintage.size) throw new ImportError(target, [], `${target} has no features.`);
+  await checkSrids(db, target, byVintage);
 
   return db.transaction(async (tx) => {
     let repaired = 0;

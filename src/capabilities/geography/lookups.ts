@@ -152,14 +152,19 @@ export async function importLookup(db: Db, file: string, actor: Actor): Promise<
       for (const level of layout.levels) names.set(level.vintage, names.get(level.vintage) ?? new Map());
     }
     const codes = layout.levels.map((l) => (values[l.code] ?? '').trim());
-    // Welsh and other non-English rows are outside Patchwork's geography.
-    if (!codes[0]!.startsWith('E')) continue;
+    // Welsh and other nations' rows are outside Patchwork's geography; any other code that is not English is a
+    // fault of the file, refused below rather than silently left out.
+    if (/^[WSN]\d{8}$/.test(codes[0]!)) continue;
     rows++;
     let ok = true;
     layout.levels.forEach((level, i) => {
       const code = codes[i]!;
       if (!knownVintages[level.vintage]!.pattern.test(code)) {
         problems.add(row, level.code, `"${code}" is not a ${knownVintages[level.vintage]!.label} code`);
+        ok = false;
+      } else if (level.name && (values[level.name] ?? '').includes('\0')) {
+        // PostgreSQL text cannot hold a NUL character: a name with one is a damaged file, not a name.
+        problems.add(row, level.name, `the name of ${code} contains a NUL character`);
         ok = false;
       } else if (level.name) {
         names.get(level.vintage)!.set(code, (values[level.name] ?? '').trim() || code);

@@ -131,10 +131,13 @@ export async function importIodEdition(db: Db, editionId: string, files: string[
       rowOf.get(file)!.set(code, row);
       const record: LsoaRecord = records.get(code) ?? { fields: new Map() };
       records.set(code, record);
-      if (columns.name && values[columns.name]) record.name = values[columns.name]!.trim();
+      // PostgreSQL text cannot hold a NUL character: a name with one is a damaged file, not a name.
+      if (columns.name && values[columns.name]?.includes('\0')) problems.add(row, columns.name, `the name of ${code} contains a NUL character`);
+      else if (columns.name && values[columns.name]) record.name = values[columns.name]!.trim();
       if (columns.ladCode && values[columns.ladCode]) {
         const lad = values[columns.ladCode]!.trim();
         if (!/^E0[6-9]\d{6}$/.test(lad)) problems.add(row, columns.ladCode, `"${lad}" is not a local authority district code`);
+        else if (columns.ladName && values[columns.ladName]?.includes('\0')) problems.add(row, columns.ladName, `the name of ${lad} contains a NUL character`);
         else record.lad = { code: lad, name: (columns.ladName ? values[columns.ladName] : undefined)?.trim() || lad };
       }
       for (const field of columns.fields) {

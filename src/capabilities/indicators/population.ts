@@ -62,7 +62,9 @@ export async function importPopulation(db: Db, file: string, actor: Actor): Prom
       if (!layout || !codeColumn) throw new ImportError(file, [], `${file} is not a population file Patchwork recognises. Its columns are: ${headers.join(', ')}.`);
     }
     const code = (values[codeColumn!] ?? '').trim();
-    if (!code.startsWith('E')) continue; // Wales is outside Patchwork's geography
+    // Wales (and any other nation's areas) is outside Patchwork's geography; anything else that is not an LSOA
+    // code is a fault of the file, refused below rather than silently left out.
+    if (/^[WSN]\d{8}$/.test(code)) continue;
     if (!/^E01\d{6}$/.test(code)) problems.add(row, codeColumn!, `"${code}" is not an English LSOA code`);
     else if (totals.has(code)) problems.add(row, codeColumn!, `${code} appears more than once`);
     else {

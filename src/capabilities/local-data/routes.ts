@@ -13,7 +13,15 @@ import { aggregations, directions, sharingLevels } from '../indicators/schema.ts
 import { bandOfRank, valuesMapView, type MapValue } from '../maps/view.ts';
 import { findLocalIndicator, importLocalIndicatorBytes, localIndicatorValues, localValuesCsv, localVintages, visibleLocalIndicators, type LocalIndicator, type LocalValue } from './service.ts';
 
-const text = (label: string, max = 200) => z.string({ message: `Enter ${label}` }).trim().min(1, `Enter ${label}`).max(max, `${label[0]!.toUpperCase()}${label.slice(1)} must be ${max} characters or fewer`);
+/** PostgreSQL text cannot hold a NUL character: refused on the form rather than failing when saved. */
+const noNul = (s: string) => !s.includes('\0');
+const text = (label: string, max = 200) =>
+  z
+    .string({ message: `Enter ${label}` })
+    .trim()
+    .min(1, `Enter ${label}`)
+    .max(max, `${label[0]!.toUpperCase()}${label.slice(1)} must be ${max} characters or fewer`)
+    .refine(noNul, `${label[0]!.toUpperCase()}${label.slice(1)} must not contain a NUL character`);
 
 const uploadForm = z.object({
   label: text('a name for the indicator', 120),
@@ -24,7 +32,7 @@ const uploadForm = z.object({
   vintage: z.enum(localVintages, { message: 'Choose the geography the codes are in' }),
   source: text('where the data comes from', 300),
   licence: text('its licence or terms, such as “Open Government Licence v3.0” or “internal use”', 200),
-  description: z.string().trim().max(2000, 'The description must be 2,000 characters or fewer').optional(),
+  description: z.string().trim().max(2000, 'The description must be 2,000 characters or fewer').refine(noNul, 'The description must not contain a NUL character').optional(),
   sharing: z.enum(sharingLevels, { message: 'Choose who may see it' }),
   file: z.custom<Buffer>((v) => Buffer.isBuffer(v) && v.length > 0, { message: 'Choose a CSV or Excel file to upload' }),
 });

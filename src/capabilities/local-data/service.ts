@@ -3,7 +3,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { stringify } from 'csv-stringify/sync';
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import { recordAudit, type Actor } from '../../platform/audit/audit.ts';
 import { canSee, visibleTo, type Viewer } from '../../platform/auth/permissions.ts';
 import { organisations } from '../../platform/auth/schema.ts';
@@ -81,7 +81,9 @@ export async function importLocalIndicator(db: Db, file: string, input: LocalInd
   // Every code must be an area of the chosen geography; one of another vintage is reported as such.
   const codes = [...values.keys()];
   const known = new Set(
-    (await db.select({ code: areas.code }).from(areas).where(and(eq(areas.vintage, input.vintage), inArray(areas.code, codes)))).map((a) => a.code),
+    // One array parameter, not one parameter per code: a file of more codes than a statement may have
+    // parameters (65,535) must still get an answer about its codes.
+    (await db.select({ code: areas.code }).from(areas).where(and(eq(areas.vintage, input.vintage), sql`${areas.code} = any(${sql.param(codes)}::text[])`))).map((a) => a.code),
   );
   const unknown = codes.filter((c) => !known.has(c));
   if (unknown.length) {

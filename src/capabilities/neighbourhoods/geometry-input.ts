@@ -566,7 +566,7 @@ function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'sha
       }
       const out = ring.map((position: unknown): Position => {
         if (!Array.isArray(position) || position.length < 2 || typeof position[0] !== 'number' || typeof position[1] !== 'number' || !Number.isFinite(position[0]) || !Number.isFinite(position[1])) {
-          throw bad(label, `has a coordinate that is not a pair of numbers (${JSON.stringify(position)?.slice(0, 40)})`);
+          throw bad(label, `has a coordinate that is not a pair of numbers (${shallowText(position).slice(0, 40)})`);
         }
         const [x, y] = position as [number, number];
         if (x < box.minX) box.minX = x;
@@ -596,6 +596,15 @@ function collectPolygons(shapes: Shape[], srid: number, format: 'geojson' | 'sha
   }
   checkPlausible(box, srid, format);
   return { geometry: asGeometry(polygons), vertices, parts };
+}
+
+/**
+ * A value as JSON one level deep, for a message: JSON.stringify would recurse through whatever nesting a hostile
+ * file has (100,000 levels overflow the stack), so anything nested is shown as […] or {…}.
+ */
+function shallowText(value: unknown): string {
+  const one = (v: unknown) => (Array.isArray(v) ? '[…]' : typeof v === 'object' && v !== null ? '{…}' : String(JSON.stringify(v)));
+  return Array.isArray(value) ? `[${value.slice(0, 4).map(one).join(',')}${value.length > 4 ? ',…' : ''}]` : one(value);
 }
 
 type Box = { minX: number; minY: number; maxX: number; maxY: number };

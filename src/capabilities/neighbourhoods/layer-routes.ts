@@ -55,6 +55,7 @@ export const layerRoutes: FastifyPluginAsync = async (root) => {
       const source = text(form, 'source');
       if (!source) fail('source', 'Say where the file came from, such as its publisher and date');
       else if (source.length > 500) fail('source', 'Where the file came from must be 500 characters or fewer');
+      else if (source.includes('\0')) fail('source', 'Where the file came from must not contain a NUL character');
       const nameProperty = text(form, 'nameProperty');
       if (!nameProperty) fail('nameProperty', 'Enter the property that holds each area’s name, such as PCN_NAME');
       else if (nameProperty.length > 100) fail('nameProperty', 'The property’s name must be 100 characters or fewer');

@@ -84,6 +84,8 @@ export async function importLayer(
     const where = label(feature);
     if (!name) problem(`${where} has no name: its ${quoted(fields.nameProperty)} is empty`);
     else if (name.length > maxNameLength) problem(`${where}: the name must be ${maxNameLength} characters or fewer`);
+    // PostgreSQL text cannot hold a NUL character: a name or code with one is refused, not left to fail when saved.
+    else if (name.includes('\0')) problem(`${where}: the name must not contain a NUL character`);
     else {
       // Names are compared as people read them, so "Armley PCN" and "armley pcn" are one area named twice.
       const key = name.toLocaleLowerCase('en-GB').replace(/\s+/g, ' ');
@@ -91,7 +93,8 @@ export async function importLayer(
       if (earlier !== undefined) problem(`${where} has the same name as feature ${earlier}: each area of a layer needs a name of its own`);
       else firstWithName.set(key, feature.number);
     }
-    if (code) {
+    if (code?.includes('\0')) problem(`${where}: the code must not contain a NUL character`);
+    else if (code) {
       const earlier = firstWithCode.get(code.toUpperCase());
       if (earlier !== undefined) problem(`${where} has the same code (${quoted(code)}) as feature ${earlier}: each area's code must be its own`);
       else firstWithCode.set(code.toUpperCase(), feature.number);

@@ -63,12 +63,15 @@ export function readDetails(form: Form, noun: 'neighbourhood' | 'layer' = 'neigh
   const name = text(form, 'name');
   if (!name) fail('name', `Enter a name for the ${noun}`);
   else if (name.length > 120) fail('name', 'The name must be 120 characters or fewer');
+  // PostgreSQL text cannot hold a NUL character: refused on the form rather than failing when saved.
+  else if (name.includes('\0')) fail('name', 'The name must not contain a NUL character');
   const purpose = text(form, 'purpose') as NeighbourhoodDetails['purpose'];
   if (!neighbourhoodPurposes.includes(purpose)) fail('purpose', `Choose what the ${noun} is for`);
   const sharing = text(form, 'sharing') as NeighbourhoodDetails['sharing'];
   if (!(sharingLevels as readonly string[]).includes(sharing)) fail('sharing', 'Choose who may see it');
   const description = text(form, 'description');
   if (description.length > 2000) fail('description', 'The description must be 2,000 characters or fewer');
+  else if (description.includes('\0')) fail('description', 'The description must not contain a NUL character');
   return { details: { name, purpose, sharing, description: description || null }, errors, fail };
 }
 
