@@ -354,6 +354,13 @@ export async function readAssetCsv(filePath: string, file: string): Promise<Impo
       if (problems.list.length) break;
     }
     if ([...values.values()].every((v) => v === '')) continue;
+    // A NUL byte is not text to PostgreSQL: saving it would fail, so the cell is named here instead.
+    for (const [heading, v] of values)
+      if (v.includes('\u0000')) {
+        problems.add(row, `Row ${row}`, heading, 'This cell holds a NUL character, which is not text: the file may be damaged');
+        // Taken out, so the checks that still run (categories, ids) never send it to the database.
+        values.set(heading, v.replaceAll('\u0000', ''));
+      }
     records.push(readRow(row, values, problems));
   }
   return { format: 'csv', file, records, problems: problems.list, terms: null, notes: [], checkCoordinates: true };

@@ -220,6 +220,17 @@ export async function exportOruk(db: Tx, ownerOrganisationId: string): Promise<s
 type Json = Record<string, unknown>;
 const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/**
+ * A value as a problem quotes it: short, and never serialised whole, since a hostile file can nest a value
+ * deeper than JSON.stringify can recurse or make it megabytes long.
+ */
+function quoted(v: unknown): string {
+  if (Array.isArray(v)) return 'A list';
+  if (isObject(v)) return 'An object';
+  const text = JSON.stringify(v) ?? String(v);
+  return text.length > 60 ? `${text.slice(0, 57)}…` : text;
+}
+
 const dayNames: Record<string, string> = {
   MONDAY: 'MO', MON: 'MO', TUESDAY: 'TU', TUE: 'TU', TUES: 'TU', WEDNESDAY: 'WE', WED: 'WE', THURSDAY: 'TH', THU: 'TH', THUR: 'TH', THURS: 'TH',
   FRIDAY: 'FR', FRI: 'FR', SATURDAY: 'SA', SAT: 'SA', SUNDAY: 'SU', SUN: 'SU',
@@ -245,6 +256,12 @@ class Reader {
       this.fail(path, 'must be text');
       return null;
     }
+    // A NUL character is not text to PostgreSQL (saving it would fail), and half a surrogate pair (a \uD800
+    // escape alone) cannot be stored as UTF-8 without being changed: the field is named here instead.
+    if (v.includes('\u0000') || /\p{Cs}/u.test(v)) {
+      this.fail(path, `holds ${v.includes('\u0000') ? 'a NUL character (\\u0000)' : 'half of a surrogate pair (a \\uD800 to \\uDFFF escape on its own)'}, which is not text: the file may be damaged`);
+      return null;
+    }
     return v.trim() === '' ? null : v;
   }
   number(o: Json, key: string, path: string, integer = false): number | null {
@@ -252,7 +269,7 @@ class Reader {
     if (v === undefined || v === null || (typeof v === 'string' && v.trim() === '')) return null;
     const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*-?(\d+\.?\d*|\.\d+)\s*$/.test(v) ? Number(v) : Number.NaN;
     if (!Number.isFinite(n) || (integer && !Number.isInteger(n))) {
-      this.fail(path, `${JSON.stringify(v)} is not ${integer ? 'a whole number' : 'a number'}`);
+      this.fail(path, `${quoted(v)} is not ${integer ? 'a whole number' : 'a number'}`);
       return null;
     }
     return n;
@@ -262,7 +279,7 @@ class Reader {
     if (v === undefined || v === null) return null;
     if (typeof v === 'boolean') return v;
     if (v === 'true' || v === 'false') return v === 'true';
-    this.fail(path, `${JSON.stringify(v)} is not true or false`);
+    this.fail(path, `${quoted(v)} is not true or false`);
     return null;
   }
   list(o: Json, key: string, path: string): Json[] {

@@ -3,7 +3,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { actorOf } from '../../platform/audit/audit.ts';
 import { access, type OrganisationContext } from '../../platform/auth/permissions.ts';
-import { fieldError, formProblems, type FormErrors } from '../../platform/web/forms.ts';
+import { fieldError, formBody, formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { findPostcode, normalisePostcode } from '../geography/postcodes.ts';
 import { directoryPath, editPath, isUuid, publicPath, reasonsText, renderServiceForm, saveEditedRecord, saveNewRecord } from './routes.ts';
 import { formText, formValuesOf, type Form, type FormValues } from './service-form.ts';
@@ -18,7 +18,6 @@ import { mergeSuggestion, pendingSuggestions, rejectSuggestion, suggestCorrectio
 
 const serviceParams = z.object({ serviceId: z.string().max(100) });
 const queueParams = z.object({ slug: z.string().max(100), suggestionId: z.string().max(100) });
-const formBody = z.record(z.string(), z.unknown());
 const thanksQuery = z.object({ service: z.string().max(100).optional() });
 
 // Suggestions are anonymous, so nothing but this limit (kept in memory) stops one connection sending many.

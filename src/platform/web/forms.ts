@@ -38,7 +38,31 @@ export function formProblems(): { errors: FormErrors; fail: Fail } {
 
 /** A posted HTML form, as @fastify/formbody gives it: a repeated field (checkboxes) is a list. */
 export type Form = Record<string, unknown>;
-export const formBody = z.record(z.string(), z.unknown());
+/**
+ * Only what a form can send: text, a repeated field's list of texts, or an uploaded file's bytes. A JSON body
+ * could otherwise put objects, or lists nested thousands deep, where a field's text belongs, and a page that
+ * shows the answers again cannot render those.
+ */
+const formValue = z.union([z.string(), z.array(z.string()), z.instanceof(Buffer)], { error: 'Each answer on a form must be text: go back to the form and send it from there' });
+export const formBody = z.record(z.string(), formValue);
+
+/**
+ * The first field of a posted body whose text holds a NUL character ('' when it is not in a named field), or null.
+ * Walked without recursion, and only so far, since a JSON body may be nested thousands deep; files are skipped.
+ */
+export function fieldWithNul(body: unknown, limit = 100_000): string | null {
+  if (body === null || typeof body !== 'object') return typeof body === 'string' && body.includes('\u0000') ? '' : null;
+  const stack: [string, unknown][] = Object.entries(body as Record<string, unknown>);
+  for (let seen = 0; stack.length && seen < limit; seen++) {
+    const [field, value] = stack.pop()!;
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) return field;
+    } else if (value !== null && typeof value === 'object' && !Buffer.isBuffer(value)) {
+      for (const inner of Object.values(value as Record<string, unknown>)) stack.push([field, inner]);
+    }
+  }
+  return null;
+}
 
 /** A single text field as typed (the first if repeated); anything else counts as empty. */
 export const text = (form: Form, name: string): string => {
