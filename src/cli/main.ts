@@ -4,7 +4,8 @@ import { passwordProblem } from '../platform/auth/passwords.ts';
 import { cliActor } from '../platform/audit/audit.ts';
 import { ConfigError, loadConfig } from '../platform/config/config.ts';
 import { BackupError, backupDatabase, restoreDatabase } from '../platform/db/backup.ts';
-import { databaseOptionsFromConfig, openDatabase, type Database } from '../platform/db/database.ts';
+import { DatabaseOpenError, databaseOptionsFromConfig, openDatabase, redactUrl, type Database } from '../platform/db/database.ts';
+import { isDatabaseUnavailable } from '../platform/web/errors.ts';
 import { buildApp } from '../platform/web/app.ts';
 import { createUser } from '../capabilities/accounts/service.ts';
 import { readPassword } from './password-prompt.ts';
@@ -376,9 +377,14 @@ try {
   await program.parseAsync(process.argv);
 } catch (error) {
   if (error instanceof CommanderError) process.exit(error.exitCode);
-  if (error instanceof ConfigError || error instanceof CliError || error instanceof BackupError || error instanceof ImportError) {
+  if (error instanceof ConfigError || error instanceof CliError || error instanceof BackupError || error instanceof ImportError || error instanceof DatabaseOpenError) {
     console.error(`patchwork: ${error.message}`);
     process.exit(error instanceof BackupError || error instanceof ImportError ? 3 : 2);
+  }
+  if (process.env.DATABASE_URL && isDatabaseUnavailable(error)) {
+    const code = (error as { code?: string; cause?: { code?: string } }).code ?? (error as { cause?: { code?: string } }).cause?.code;
+    console.error(`patchwork: the PostgreSQL database at ${redactUrl(process.env.DATABASE_URL)} cannot be reached${code ? ` (${code})` : ''}. Check that it is running and that DATABASE_URL is right, then try again.`);
+    process.exit(2);
   }
   console.error('patchwork: unexpected error:', error);
   process.exit(1);

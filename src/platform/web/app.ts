@@ -4,7 +4,7 @@ import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
 import formbody from '@fastify/formbody';
 import multipart from '@fastify/multipart';
-import { uploadedName } from './forms.ts';
+import { fieldWithNul, uploadedName } from './forms.ts';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
 import swagger from '@fastify/swagger';
@@ -156,6 +156,14 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   // first query that used it; it names nothing here, so it is refused up front as a bad request.
   app.addHook('onRequest', async (request) => {
     if (/%00|\u0000/i.test(request.url)) throw Object.assign(new Error('The address contains a NUL character'), { statusCode: 400 });
+  });
+  // Nor can an answer carry one, whichever form it comes from: refused once here, naming the field, before any
+  // route reads it. (Uploaded files are the importers' to check, row by row.)
+  app.addHook('preValidation', async (request) => {
+    const field = fieldWithNul(request.body);
+    if (field === null) return;
+    const message = `${field ? `The answer to ‘${field}’` : 'An answer'} contains a NUL character, which cannot be stored: remove it and send the form again`;
+    throw Object.assign(new Error(message), { statusCode: 400, validation: [{ instancePath: field ? `/${field}` : '', message }] });
   });
 
   app.addHook('onRequest', async (request) => {

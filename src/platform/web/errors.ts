@@ -11,7 +11,36 @@ const pages: Record<number, { title: string; paragraphs: string[] }> = {
   415: { title: 'That kind of content cannot be sent here', paragraphs: ['Go back and use the form on the page.'] },
   429: { title: 'Too many attempts', paragraphs: ['You have tried too many times. Wait 10 minutes, then try again.'] },
   500: { title: 'Sorry, there is a problem with the service', paragraphs: ['Try again later. If it keeps happening, tell your Patchwork administrator the time it happened.'] },
+  503: { title: 'Sorry, the service is unavailable', paragraphs: ['Patchwork cannot reach its database at the moment. Nothing you sent has been saved.', 'Try again in a few minutes.'] },
 };
+
+/** Seconds a client is asked to wait before trying again while the database cannot be reached. */
+export const retryAfterSeconds = 30;
+
+/** Node socket errors meaning the database server is not there (or went away) rather than the query being wrong. */
+const socketCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+/** PostgreSQL SQLSTATEs for a server shutting down, restarting or not yet accepting connections. */
+const unavailableStates = new Set(['57P01', '57P02', '57P03']);
+/** What node-postgres says when it cannot connect in time or loses the connection. */
+const unavailableMessages = /timeout exceeded when trying to connect|Connection terminated|connection timeout|Client has encountered a connection error|terminating connection due to administrator command|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * Whether an error means the database cannot be reached at the moment (so the request may succeed later), as
+ * opposed to a fault in the request or the code. Drizzle wraps driver errors, so the whole cause chain is read.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const seen = new Set<unknown>();
+  for (let e = error; e && typeof e === 'object' && !seen.has(e); e = (e as { cause?: unknown }).cause) {
+    seen.add(e);
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && (socketCodes.has(code) || unavailableStates.has(code) || /^08[0-9A-Z]{3}$/.test(code))) return true;
+    if (typeof message === 'string' && unavailableMessages.test(message)) return true;
+    // AggregateError (a host with several addresses, all refused) keeps the reasons in `errors`.
+    const inner = (e as { errors?: unknown }).errors;
+    if (Array.isArray(inner) && inner.some((x) => isDatabaseUnavailable(x))) return true;
+  }
+  return false;
+}
 
 const csrfCodes = new Set([
   'FST_CSRF_MISSING_SECRET',
@@ -43,9 +72,15 @@ function sendPage(request: FastifyRequest, reply: FastifyReply, status: number, 
   }
 }
 
+/** Busboy's messages for a multipart body cut short or without its boundary. */
+const unreadableMultipart = /^(Unexpected end of (multipart data|form)|Multipart: Boundary not found|Malformed part header)$/;
+
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError, request, reply) => {
     let status = error.statusCode && error.statusCode >= 400 ? error.statusCode : 500;
+    // Busboy (under @fastify/multipart) throws plain errors, with no status, for a multipart body it cannot read:
+    // that is a bad request, not a fault of ours.
+    if (status === 500 && unreadableMultipart.test(error.message)) status = 400;
     const api = isApiRequest(request);
 
     if (error.validation) {
@@ -71,6 +106,14 @@ export function registerErrorHandling(app: FastifyInstance): void {
       const paragraphs = ['The form you sent had expired or did not come from Patchwork, so nothing was changed.', 'Go back, refresh the page and try again.'];
       if (api) return sendProblem(reply, { type: 'about:blank', title: 'Missing or invalid CSRF token', status: 403, detail: paragraphs[0], instance: request.url });
       return sendPage(request, reply, 403, { title: 'Your form has expired', paragraphs });
+    }
+
+    if (status >= 500 && isDatabaseUnavailable(error)) {
+      // Not a bug: the database is down or restarting. Say so, and when to come back, rather than "an error".
+      request.log.warn({ err: { code: (error as { code?: string }).code, message: error.message } }, 'database unavailable');
+      reply.header('retry-after', String(retryAfterSeconds));
+      if (api) return sendProblem(reply, { type: 'about:blank', title: pages[503]!.title, status: 503, detail: pages[503]!.paragraphs[0], instance: request.url });
+      return sendPage(request, reply, 503);
     }
 
     if (status >= 500) request.log.error({ err: error }, 'request failed');
