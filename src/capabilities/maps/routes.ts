@@ -5,7 +5,8 @@ import { access } from '../../platform/auth/permissions.ts';
 import { sendProblem } from '../../platform/web/errors.ts';
 import { tileServiceFor } from './tiles.ts';
 
-const coordinate = (name: string) => z.coerce.number({ message: `${name} must be a whole number` }).int(`${name} must be a whole number`).min(0, `${name} must be 0 or more`);
+// Digits only: a coercing number parser would also take "0x1", " 1" or "" as a tile address.
+const coordinate = (name: string) => z.string().regex(/^\d{1,10}$/, `${name} must be a whole number, 0 or more`);
 
 export const mapRoutes: FastifyPluginAsync = async (root) => {
   const app = root.withTypeProvider<ZodTypeProvider>();
@@ -20,7 +21,7 @@ export const mapRoutes: FastifyPluginAsync = async (root) => {
         summary: 'A Mapbox Vector Tile of a boundary vintage (lsoa11, lsoa21, ward25) or of an edition’s index (e.g. iod2019.imd, with decile, rank, lad and ward on each LSOA)',
         params: z.object({
           layer: z.string().regex(/^[a-z0-9]{2,20}(\.[a-z]{2,20})?$/, 'layer must be a boundary vintage such as lsoa21, or an edition and index such as iod2019.imd'),
-          z: coordinate('z').max(16, 'z must be from 0 to 16'),
+          z: z.string().regex(/^([0-9]|1[0-6])$/, 'z must be a whole number from 0 to 16'),
           x: coordinate('x'),
           y: coordinate('y'),
         }),
@@ -28,7 +29,8 @@ export const mapRoutes: FastifyPluginAsync = async (root) => {
       },
     },
     async (request, reply) => {
-      const { layer: name, z: zoom, x, y } = request.params;
+      const { layer: name } = request.params;
+      const [zoom, x, y] = [request.params.z, request.params.x, request.params.y].map(Number) as [number, number, number];
       const problem = (status: 400 | 404, title: string, detail: string) => sendProblem(reply, { type: 'about:blank', title, status, detail, instance: request.url });
       if (x >= 2 ** zoom || y >= 2 ** zoom) return problem(400, 'No such tile', `At zoom ${zoom}, x and y run from 0 to ${2 ** zoom - 1}.`);
       const layer = await tiles.resolve(name);

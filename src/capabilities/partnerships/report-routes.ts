@@ -3,6 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { access } from '../../platform/auth/permissions.ts';
+import { guardCell } from '../../platform/data/csv.ts';
 import { formProblems, type FormErrors } from '../../platform/web/forms.ts';
 import { problemFor, sendCsv } from '../indicators/routes.ts';
 import { validDate } from './meetings.ts';
@@ -76,21 +77,22 @@ export const reportRoutes: FastifyPluginAsync = async (root) => {
     const { period, errors } = periodOf(request.query);
     if (errors) return problemFor(request, reply, 400, 'Bad dates for the report', errors.summary.map((e) => e.text).join('. '));
     const rows = await actionRows(db(), request.partnership!.id, period.to);
+    // What people typed is guarded, so the file cannot carry a formula into a spreadsheet.
     const csv = stringify(
       rows.map((a) => ({
         id: a.id,
-        priority: a.priorityTitle,
-        aim: a.aimTitle ?? '',
-        title: a.title,
-        owner_organisation: a.ownerName,
-        lead: a.leadName,
+        priority: guardCell(a.priorityTitle),
+        aim: guardCell(a.aimTitle ?? ''),
+        title: guardCell(a.title),
+        owner_organisation: guardCell(a.ownerName),
+        lead: guardCell(a.leadName),
         start: a.startOn ?? '',
         due: a.dueOn ?? '',
         status: a.status,
         overdue: yesNo(a.overdue),
         completed_at: a.completedAt ? a.completedAt.toISOString() : '',
         last_update_date: a.lastUpdate ? day(a.lastUpdate.at) : '',
-        last_update_note: a.lastUpdate?.note ?? '',
+        last_update_note: guardCell(a.lastUpdate?.note ?? ''),
       })),
       { header: true, columns: ['id', 'priority', 'aim', 'title', 'owner_organisation', 'lead', 'start', 'due', 'status', 'overdue', 'completed_at', 'last_update_date', 'last_update_note'] },
     );

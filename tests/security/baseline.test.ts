@@ -1,9 +1,9 @@
 import { count, eq, sql } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
-import { auditEvents } from '../src/platform/audit/schema.ts';
-import { memberships, sessions } from '../src/platform/auth/schema.ts';
-import { engines } from './support/engines.ts';
-import { Client, emailOf, startTestApp, testPassword, useSeededApp } from './support/app.ts';
+import { auditEvents } from '../../src/platform/audit/schema.ts';
+import { memberships, sessions } from '../../src/platform/auth/schema.ts';
+import { engines } from '../support/engines.ts';
+import { Client, emailOf, startTestApp, testPassword, useSeededApp } from '../support/app.ts';
 
 describe.each(engines)('security baseline on %s', (engine) => {
   const h = useSeededApp(engine);
