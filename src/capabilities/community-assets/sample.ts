@@ -100,6 +100,7 @@ export async function generateSampleServices(db: Db, options: SampleOptions, act
   const ids: string[] = [];
   const checkedBase = Date.UTC(2026, 0, 1);
   let organisationId = '';
+  const eastings = new Map<string, number>();
   for (let i = 0; i < options.count; i++) {
     const lsoa = pick(lsoas);
     const place = lsoa.name.replace(/\s+\d+[A-Z]$/, '');
@@ -124,6 +125,7 @@ export async function generateSampleServices(db: Db, options: SampleOptions, act
     const angle = random() * 2 * Math.PI;
     const metres = random() * 250;
     locations.push([locationId, options.ownerOrganisationId, name, `${1 + Math.floor(random() * 200)} Sample Street`, place, `SRID=27700;POINT(${(lsoa.x + Math.cos(angle) * metres).toFixed(1)} ${(lsoa.y + Math.sin(angle) * metres).toFixed(1)})`]);
+    eastings.set(locationId, lsoa.x);
     serviceLocations.push([uuid(), id, locationId]);
     taxonomies.push([id, category]);
     const sessions = isPlace ? (random() < 0.5 ? 1 : 0) : 1 + Math.floor(random() * 2);
@@ -146,7 +148,9 @@ export async function generateSampleServices(db: Db, options: SampleOptions, act
     await copyRows(tx, 'directory_schedules', ['id', 'service_id', 'freq', 'interval', 'by_day', 'opens_at', 'closes_at'], schedules);
     await copyRows(tx, 'directory_contacts', ['id', 'service_id', 'kind', 'name', 'phone', 'phone_key', 'public', 'position'], contacts);
     await copyRows(tx, 'directory_service_taxonomies', ['service_id', 'term_id'], taxonomies);
-    const locationIds = locations.map((l) => l[0] as string);
+    // West to east: assignAreas places 5,000 at a time and loads the boundaries of each batch's box, so batches
+    // in narrow strips each read a slice of England's boundaries rather than all of them.
+    const locationIds = locations.map((l) => l[0] as string).sort((a, b) => eastings.get(a)! - eastings.get(b)!);
     await assignAreas(tx, locationIds);
     await analyze(tx, 'directory_services', 'directory_locations', 'directory_service_locations', 'directory_schedules', 'directory_contacts', 'directory_service_taxonomies');
     await recordAudit(tx, { actor, action: 'directory.sample.generated', objectType: 'organisation', objectId: options.ownerOrganisationId, details: { count: options.count, ladCodes: options.ladCodes ?? null, seed: options.seed ?? 1 } });
