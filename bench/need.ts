@@ -351,8 +351,8 @@ async function benchThroughput(engine: string, app: FastifyInstance, pages: Page
   // unless told). The kept page is also measured uncompressed, beside the bare route sending the same bytes.
   const browser = browserHeaders;
   const run = async (url: string, fresh = false, headers: Record<string, string> = browser) => {
-    await autocannon({ url, seconds: 3, connections: 50, fresh, headers }); // warm-up
-    return autocannon({ url, seconds: 10, connections: 50, fresh, headers });
+    await autocannon({ url, seconds: 2, connections: 50, fresh, headers }); // warm-up
+    return autocannon({ url, seconds: 6, connections: 50, fresh, headers });
   };
   const ways = [
     { how: 'from the page cache (visitor not signed in)', fresh: false, headers: browser },
@@ -410,7 +410,7 @@ function report(started: Started, engines: string[]): string {
     '',
     ...rowsTable(rows),
     '',
-    '**Throughput** (real server on 127.0.0.1, autocannon 8 in its own process, 50 connections, requests with a browser’s `Accept-Encoding: gzip, deflate, br` unless the row says otherwise, 3 s warm-up then 10 s; latency resolution 1 ms; errors include timeouts, at 10 s):',
+    '**Throughput** (real server on 127.0.0.1, autocannon 8 in its own process, 50 connections, requests with a browser’s `Accept-Encoding: gzip, deflate, br` unless the row says otherwise, 2 s warm-up then 6 s; latency resolution 1 ms; errors include timeouts, at 10 s):',
     '',
     '| engine | what | requests/s | bare route requests/s | ratio | errors (of which timeouts) | non-2xx | p50 | p99 | target | met |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -9,7 +9,7 @@ import { recordResponse } from '../../src/capabilities/community-voice/responses
 import { addTheme } from '../../src/capabilities/community-voice/themes.ts';
 import { seedCommunityWealth } from '../../src/capabilities/community-wealth/testing.ts';
 import { addContract, addMeasure } from '../../src/capabilities/community-wealth/social-value.ts';
-import { sampleFund, insidePostcode } from '../../src/capabilities/funds/testing.ts';
+import { sampleFund, insidePostcode, wardOfPostcode } from '../../src/capabilities/funds/testing.ts';
 import { submitProposal } from '../../src/capabilities/funds/rounds.ts';
 import { createOutcome } from '../../src/capabilities/impact/outcomes.ts';
 import { createModel } from '../../src/capabilities/impact/models.ts';
@@ -66,7 +66,7 @@ export async function seedRich(database: TestDatabase): Promise<RichFixture> {
     applicantKind: 'group',
     groupName: 'Friends of the Library',
     registeredNumber: '',
-    area: 'Wigan town centre',
+    area: `ward25:${await wardOfPostcode(db, insidePostcode)}`,
     postcode: insidePostcode,
     contactName: 'Pat Sample',
     contactEmail: 'pat@example.org',

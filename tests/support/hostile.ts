@@ -62,3 +62,6 @@ export async function tableCounts(db: Tx, tables: readonly string[]): Promise<st
   const [row] = await queryRows<{ n: string }>(db, sql`select concat_ws('|', ${sql.join(parts, sql`, `)}) as n`);
   return row!.n;
 }
+
+/** What a message for people must never hold: a stack frame, or the database's own words. */
+export const internalText = /\bat .+:\d+:\d+|syntax error|violates|duplicate key|invalid input syntax|invalid byte sequence/i;

@@ -6,7 +6,7 @@ import { cliActor } from '../../platform/audit/audit.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { useSeededApp } from '../../../tests/support/app.ts';
-import { encode, encodings, fileDamage, formulaCells, hostileCell, markupPayloads, mostly, tableCounts, withDamage } from '../../../tests/support/hostile.ts';
+import { encode, encodings, fileDamage, formulaCells, hostileCell, internalText, markupPayloads, mostly, tableCounts, withDamage } from '../../../tests/support/hostile.ts';
 import { fuzzRuns, fuzzSeed, fuzzTimeout } from '../../../tests/support/profile.ts';
 import { readAssetCsvBytes } from './asset-csv.ts';
 import { runImport, TransferError, type Importer } from './transfer.ts';
@@ -83,7 +83,7 @@ describe.each(engines)('hostile directory CSVs on %s', (engine) => {
           if (!(error instanceof TransferError)) throw error;
           outcomes.refused++;
           expect(error.headline).toContain('fuzzed.csv');
-          expect(error.message).not.toMatch(/\bat .+:\d+:\d+|syntax error|violates|duplicate key|invalid input syntax|invalid byte sequence/i);
+          expect(error.message).not.toMatch(internalText);
           expect(await counts()).toBe(before);
         }
       }),

@@ -8,7 +8,7 @@ import { ImportError } from '../../platform/data/csv.ts';
 import { queryRows } from '../../platform/db/database.ts';
 import { engines } from '../../../tests/support/engines.ts';
 import { useSeededApp } from '../../../tests/support/app.ts';
-import { encode, encodings, fileDamage, formulaCells, hostileCell, markupPayloads, mostly, tableCounts, withDamage } from '../../../tests/support/hostile.ts';
+import { encode, encodings, fileDamage, formulaCells, hostileCell, internalText, markupPayloads, mostly, tableCounts, withDamage } from '../../../tests/support/hostile.ts';
 import { fuzzRuns, fuzzSeed, fuzzTimeout } from '../../../tests/support/profile.ts';
 import { setStatus, type Campaign, type Question } from './campaigns.ts';
 import { loadWiganPlaces, sampleCampaign } from './testing.ts';
@@ -89,7 +89,7 @@ describe.each(engines)('hostile response files on %s', (engine) => {
             if (!(error instanceof ImportError)) throw error;
             outcomes.refused++;
             expect(error.message).toContain('fuzzed.csv');
-            expect(error.message).not.toMatch(/\bat .+:\d+:\d+|syntax error|violates|duplicate key|invalid input syntax|invalid byte sequence/i);
+            expect(error.message).not.toMatch(internalText);
             expect(await counts()).toBe(before);
           }
         },

@@ -24,6 +24,7 @@ import { findSession, sessionCookieName, type Session, type SessionUser } from '
 import type { Config } from '../config/config.ts';
 import { resolveSecretKey } from '../config/secret-key.ts';
 import { databaseRateLimitStore } from './rate-limit-store.ts';
+import { keepStatisticsFresh } from '../db/statistics.ts';
 import { resolveKeyring, type Keyring } from '../crypto/envelope.ts';
 import type { Database } from '../db/database.ts';
 import { buildAssets } from './assets.ts';
@@ -95,6 +96,13 @@ export async function buildApp({ config, database, logger }: BuildOptions): Prom
   app.decorateRequest('organisation', null);
   app.decorateRequest('partnership', null);
   app.decorateRequest('support', null);
+
+  // PGlite has no autovacuum to keep the planner's statistics fresh: the server does it (platform/db/statistics.ts).
+  let stopStatistics = () => {};
+  app.addHook('onReady', async () => {
+    stopStatistics = keepStatisticsFresh(database, (error) => app.log.warn({ err: error }, 'refreshing the planner statistics failed'));
+  });
+  app.addHook('onClose', async () => stopStatistics());
 
   // Registered first, so that no route (including the plugins' own) escapes the access rule check.
   const routeList: { method: string; url: string }[] = [];
