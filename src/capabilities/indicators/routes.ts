@@ -114,14 +114,14 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
 
   app.get(
     '/api/v1/editions',
-    { config: { access: access.public }, schema: { tags: ['deprivation'], summary: 'Editions of the Indices of Deprivation loaded', response: { 200: z.object({ editions: z.array(editionSchema) }) } } },
+    { config: { access: access.public, pageCache: true }, schema: { tags: ['deprivation'], summary: 'Editions of the Indices of Deprivation loaded', response: { 200: z.object({ editions: z.array(editionSchema) }) } } },
     async () => ({ editions: (await listEditions(db())).map(editionOut) }),
   );
 
   app.get(
     '/api/v1/editions/:edition/lads',
     {
-      config: { access: access.public },
+      config: { access: access.public, pageCache: true },
       schema: {
         tags: ['deprivation'],
         summary: 'Every local authority district with its summary measures (IoD technical report definitions)',
@@ -144,7 +144,7 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/areas/:code',
     {
-      config: { access: access.public },
+      config: { access: access.public, pageCache: true },
       schema: {
         tags: ['deprivation'],
         summary: 'One LSOA, ward or LAD: its figures in an edition (the latest if none is named), its parents and children',
@@ -199,7 +199,7 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/areas/:code/lsoas',
     {
-      config: { access: access.public },
+      config: { access: access.public, pageCache: true },
       schema: {
         tags: ['deprivation'],
         summary: 'The LSOAs in a ward or LAD with their own figures; JSON, or CSV with Accept: text/csv or ?format=csv',
@@ -225,7 +225,7 @@ export const indicatorRoutes: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/areas/:code/wards',
     {
-      config: { access: access.public },
+      config: { access: access.public, pageCache: true },
       schema: {
         tags: ['deprivation'],
         summary: 'The wards of a LAD with their summary measures; JSON or CSV',
@@ -256,7 +256,7 @@ export const changeRoute: FastifyPluginAsync = async (root) => {
   app.get(
     '/api/v1/areas/:code/change',
     {
-      config: { access: access.public },
+      config: { access: access.public, pageCache: true },
       schema: {
         tags: ['deprivation'],
         summary: 'How a ward or district changed between two editions: decile counts then and now, and each LSOA’s movement',
