@@ -11,7 +11,7 @@ const pages: Record<number, { title: string; paragraphs: string[] }> = {
   415: { title: 'That kind of content cannot be sent here', paragraphs: ['Go back and use the form on the page.'] },
   429: { title: 'Too many attempts', paragraphs: ['You have tried too many times. Wait 10 minutes, then try again.'] },
   500: { title: 'Sorry, there is a problem with the service', paragraphs: ['Try again later. If it keeps happening, tell your Patchwork administrator the time it happened.'] },
-  503: { title: 'Sorry, the service is unavailable', paragraphs: ['Patchwork cannot reach its database at the moment. Nothing you sent has been saved.', 'Try again in a few minutes.'] },
+  503: { title: 'Sorry, the service is unavailable', paragraphs: ['Patchwork cannot reach its database at the moment, so anything you were sending may not have been saved.', 'Try again in a few minutes, and check before sending a form again.'] },
 };
 
 /** Seconds a client is asked to wait before trying again while the database cannot be reached. */
