@@ -1,5 +1,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 import fc from 'fast-check';
+import { expect } from 'vitest';
+import { ImportError } from '../../src/platform/data/csv.ts';
 import { queryRows, type Tx } from '../../src/platform/db/database.ts';
 
 /**
@@ -65,3 +67,15 @@ export async function tableCounts(db: Tx, tables: readonly string[]): Promise<st
 
 /** What a message for people must never hold: a stack frame, or the database's own words. */
 export const internalText = /\bat .+:\d+:\d+|syntax error|violates|duplicate key|invalid input syntax|invalid byte sequence/i;
+
+/**
+ * A refused import as every importer must give one: an ImportError (anything else is rethrown, failing the
+ * property) whose message is written for people, with no stack frame in it, and nothing written.
+ */
+export async function expectCleanRefusal(error: unknown, counts: () => Promise<string>, before: string): Promise<ImportError> {
+  if (!(error instanceof ImportError)) throw error;
+  expect(error.message).toMatch(/\S/);
+  expect(error.message).not.toMatch(/\n\s+at /);
+  expect(await counts()).toBe(before);
+  return error;
+}
